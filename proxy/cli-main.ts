@@ -1,0 +1,243 @@
+// The `sluice` command: serve, token, key. Testable: all I/O comes in through `CliIo`.
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { createGateway } from './gateway.js';
+import { openSettings, SettingsError } from './store/settings.js';
+import { createTokenStore, TokenError } from './store/tokens.js';
+import { createKeychainStore, envVarFor, keyHint, SecretStoreError, type SecretStore } from './store/secrets.js';
+import { defaultDataDir } from './store/paths.js';
+import { createLogger, parseLogLevel } from './log.js';
+import { VERSION } from './version.js';
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Reads standard input to its end (key material arrives here, never in argv). */
+  readStdin: () => Promise<string>;
+  env: Record<string, string | undefined>;
+  platform: NodeJS.Platform;
+  home: string;
+  /** The keychain; injectable for tests of this module. */
+  secrets?: () => SecretStore;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); serve drains then. */
+  onStop?: (handler: (signal: string) => void) => void;
+}
+
+const HELP = `sluice ${VERSION} — a local gateway for Claude Code and other LLM tools
+
+Usage:
+  sluice serve [--port N] [--data-dir DIR] [--log-level debug|info|warn|error]
+  sluice token create <name> [--data-dir DIR]   prints the new token as the last line
+  sluice token list [--data-dir DIR]
+  sluice token revoke <name|id> [--data-dir DIR]
+  sluice key set <provider>        reads the key from stdin, stores it in the OS keychain
+  sluice key delete <provider>
+  sluice key list                  provider and last 4 characters only
+  sluice --version | --help
+
+Environment:
+  SLUICE_DATA_DIR, SLUICE_PORT, SLUICE_ANTHROPIC_BASE_URL,
+  SLUICE_ANTHROPIC_API_KEY (used when the keychain holds no anthropic key)
+
+Point Claude Code at a running gateway:
+  export ANTHROPIC_BASE_URL=http://127.0.0.1:7420
+  export ANTHROPIC_AUTH_TOKEN=<a token from: sluice token create claude-code>
+`;
+
+class UsageError extends Error {}
+
+const PROVIDER_RE = /^[a-z][a-z0-9-]{0,31}(:[A-Za-z0-9_-]{1,32})?$/;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    io.stderr(`sluice: ${(err as Error).message}\nRun \`sluice --help\` for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) { io.stdout(`${VERSION}\n`); return 0; }
+  if (values.help || positionals.length === 0) { io.stdout(HELP); return positionals.length === 0 && !values.help ? 2 : 0; }
+  const dataDir = defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, values['data-dir']);
+  const secrets = () => (io.secrets ?? (() => createKeychainStore()))();
+  const [cmd, sub, arg] = positionals;
+  try {
+    switch (cmd) {
+      case 'serve': return await serve(io, dataDir, values.port, values['log-level']);
+      case 'token': return await token(io, dataDir, sub, arg);
+      case 'key': return await key(io, secrets, sub, arg);
+      default: throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
+      return 2;
+    }
+    if (err instanceof SettingsError || err instanceof TokenError || err instanceof SecretStoreError) {
+      io.stderr(`sluice: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      io.stderr(`sluice: port ${values.port ?? ''} is in use on 127.0.0.1: another Sluice may be running. Pick one with --port.\n`);
+      return 1;
+    }
+    io.stderr(`sluice: ${e.message}\n`);
+    return 1;
+  }
+}
+
+async function serve(io: CliIo, dataDir: string, portArg: string | undefined, level: string | undefined): Promise<number> {
+  let port: number | undefined;
+  if (portArg !== undefined) {
+    port = Number(portArg);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${portArg}"`);
+  }
+  const logger = createLogger({ level: parseLogLevel(level ?? io.env.SLUICE_LOG_LEVEL), write: (l) => io.stderr(`${l}\n`) });
+  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: io.secrets?.() });
+  const key = await gw.keys.resolve('anthropic');
+  io.stdout(`Sluice ${VERSION} gateway listening on ${gw.url}\n`);
+  io.stdout(`  data dir: ${dataDir}\n`);
+  io.stdout(key
+    ? `  anthropic key: …${key.hint} (${key.source === 'env' ? envVarFor('anthropic') : 'OS keychain'})\n`
+    : `  anthropic key: none (run \`sluice key set anthropic\`, or set ${envVarFor('anthropic')}); passthrough requests still work\n`);
+  io.stdout(`  Claude Code: ANTHROPIC_BASE_URL=${gw.url} ANTHROPIC_AUTH_TOKEN=<sluice token create NAME>\n`);
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    io.onStop?.((signal) => {
+      if (stopping) {
+        io.stderr(`sluice: ${signal} again, exiting without waiting\n`);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      io.stderr(`sluice: ${signal}, draining in-flight requests (send it again to exit now)\n`);
+      gw.close({ drainMs: 120_000 }).then(() => resolve(0), () => resolve(1));
+    });
+  });
+}
+
+async function token(io: CliIo, dataDir: string, sub: string | undefined, arg: string | undefined): Promise<number> {
+  const settings = await openSettings(dataDir);
+  const tokens = createTokenStore(settings);
+  switch (sub) {
+    case 'create': {
+      if (!arg) throw new UsageError('token create needs a name, e.g. `sluice token create claude-code`');
+      const { token: t, record } = await tokens.create(arg);
+      io.stderr(`Created token "${record.name}" (id ${record.id}). It is shown once; Sluice keeps only its hash.\n`);
+      io.stdout(`${t}\n`);
+      return 0;
+    }
+    case 'list': {
+      const rows = tokens.list();
+      if (rows.length === 0) io.stdout('No tokens. Create one with `sluice token create <name>`.\n');
+      for (const r of rows) {
+        io.stdout(`${r.name.padEnd(24)} …${r.hint}  ${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}  created ${r.createdAt}  id ${r.id}\n`);
+      }
+      return 0;
+    }
+    case 'revoke': {
+      if (!arg) throw new UsageError('token revoke needs a name or id');
+      const r = await tokens.revoke(arg);
+      io.stdout(`Revoked token "${r.name}" (…${r.hint}).\n`);
+      return 0;
+    }
+    default: throw new UsageError(`token ${sub ?? ''}: expected create, list or revoke`);
+  }
+}
+
+async function key(io: CliIo, secrets: () => SecretStore, sub: string | undefined, provider: string | undefined): Promise<number> {
+  switch (sub) {
+    case 'set': {
+      if (!provider || !PROVIDER_RE.test(provider)) throw new UsageError('key set needs a provider name, e.g. `sluice key set anthropic` (the key is read from stdin)');
+      const value = (await io.readStdin()).trim();
+      if (!value) throw new UsageError('no key on stdin: pipe it in, e.g. `sluice key set anthropic < keyfile`');
+      if (/\s/.test(value)) throw new UsageError('the key on stdin contains whitespace; paste only the key');
+      await secrets().set(provider, value);
+      io.stdout(`Stored ${provider} key …${keyHint(value)} in the OS keychain.\n`);
+      return 0;
+    }
+    case 'delete': {
+      if (!provider || !PROVIDER_RE.test(provider)) throw new UsageError('key delete needs a provider name');
+      const gone = await secrets().delete(provider);
+      io.stdout(gone ? `Deleted the ${provider} key from the OS keychain.\n` : `No ${provider} key in the OS keychain.\n`);
+      return 0;
+    }
+    case 'list': {
+      let rows: { account: string; hint: string }[] = [];
+      let unavailable: string | null = null;
+      try {
+        rows = await secrets().list();
+      } catch (err) {
+        unavailable = (err as Error).message;
+      }
+      for (const r of rows) io.stdout(`${r.account.padEnd(24)} …${r.hint}  keychain\n`);
+      const envKey = io.env[envVarFor('anthropic')];
+      if (envKey) io.stdout(`${'anthropic'.padEnd(24)} …${keyHint(envKey)}  env ${envVarFor('anthropic')}\n`);
+      if (unavailable) io.stderr(`sluice: ${unavailable}\n`);
+      if (rows.length === 0 && !envKey) io.stdout('No keys. Add one with `sluice key set anthropic`.\n');
+      return unavailable && rows.length === 0 && !envKey ? 1 : 0;
+    }
+    default: throw new UsageError(`key ${sub ?? ''}: expected set, delete or list`);
+  }
+}
+
+/** The process-backed io for the real binary. */
+export function processIo(): CliIo {
+  return {
+    stdout: (s) => { process.stdout.write(s); },
+    stderr: (s) => { process.stderr.write(s); },
+    readStdin: async () => {
+      if (process.stdin.isTTY) return readHiddenLine('Paste the key (input hidden), then Enter: ');
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    env: process.env,
+    platform: process.platform,
+    home: homedir(),
+    onStop: (handler) => {
+      process.on('SIGINT', () => handler('SIGINT'));
+      process.on('SIGTERM', () => handler('SIGTERM'));
+    },
+  };
+}
+
+/** One line from the terminal with echo off, so a pasted key never shows on screen. */
+function readHiddenLine(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err); else resolve(value);
+    };
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+        if (ch === '\u0003') return done(new Error('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

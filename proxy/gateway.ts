@@ -1,0 +1,268 @@
+// createGateway(): opens the stores, builds the pipeline and listens on 127.0.0.1. Owns the
+// HTTP server's lifecycle (drain on close). Never imports electron, app/ or renderer/.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
+import { createApp, readBody, type ProxyContext } from './server.js';
+import {
+  GatewayError, InvalidRequestError, ProviderKeyMissingError, ShuttingDownError, toErrorBody,
+} from './errors.js';
+import { authenticate, type Caller } from './pipeline/auth.js';
+import { buildUpstreamHeaders, ClientAbortError, forward, type ResponseSink } from './pipeline/forward.js';
+import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
+import { openSettings, type SettingsStore } from './store/settings.js';
+import { createTokenStore, type TokenStore } from './store/tokens.js';
+import { createKeychainStore, createProviderKeys, type ProviderKeys, type SecretStore } from './store/secrets.js';
+import { createLogger, type Logger } from './log.js';
+import { VERSION } from './version.js';
+
+export interface GatewayOptions {
+  dataDir: string;
+  /** Listening port; 0 picks a free one. Default: SLUICE_PORT, else settings.port. */
+  port?: number;
+  env?: Record<string, string | undefined>;
+  /** The OS keychain by default; null for none (env keys only). */
+  secrets?: SecretStore | null;
+  /** undici dispatcher for upstream calls; default an Agent with the configured timeouts. */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+}
+
+export interface LastUpstream {
+  at: string;
+  status: number | null;
+  ok: boolean;
+  latencyMs: number;
+  error: string | null;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly settings: SettingsStore;
+  readonly tokens: TokenStore;
+  readonly keys: ProviderKeys;
+  health(): Record<string, unknown>;
+  /** Stops accepting, lets in-flight requests (streams included) finish up to `drainMs`, then closes. */
+  close(opts?: { drainMs?: number }): Promise<void>;
+}
+
+/** The one place the Anthropic upstream URL is decided: env override, else settings. */
+export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, string | undefined>): URL {
+  return new URL(env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl);
+}
+
+const MESSAGES_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
+
+/** What the gateway reads from a Messages body; the body itself is forwarded untouched. */
+export interface MessagesInfo {
+  model: string | null;
+  stream: boolean;
+  metadataUserId: string | null;
+}
+
+export function readMessagesInfo(body: Buffer): MessagesInfo {
+  let fields;
+  try {
+    fields = scanTopLevel(body);
+  } catch (err) {
+    if (err instanceof JsonScanError) throw new InvalidRequestError(`Request body is not a valid JSON object: ${err.message}.`);
+    throw err;
+  }
+  try {
+    const model = readField(body, fields, 'model');
+    const stream = readField(body, fields, 'stream');
+    const metadata = readField(body, fields, 'metadata') as { user_id?: unknown } | undefined;
+    return {
+      model: typeof model === 'string' ? model : null,
+      stream: stream === true,
+      metadataUserId: metadata && typeof metadata === 'object' && typeof metadata.user_id === 'string' ? metadata.user_id : null,
+    };
+  } catch (err) {
+    if (err instanceof JsonScanError) throw new InvalidRequestError(`Request body has ${err.message}.`);
+    throw err;
+  }
+}
+
+function httpSink(res: ServerResponse, requestId: string): ResponseSink {
+  let sse = false;
+  let encoded = false;
+  return {
+    start(status, headers) {
+      const ct = headers['content-type'];
+      sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+      const ce = headers['content-encoding'];
+      encoded = ce !== undefined && ce !== 'identity';
+      res.writeHead(status, headers);
+      // Stream headers go out now, not with the first event: time to first byte matters.
+      if (sse) res.flushHeaders();
+    },
+    write: (chunk) => res.write(chunk),
+    onDrain: (resume) => { res.once('drain', resume); },
+    end: () => { res.end(); },
+    fail(err: GatewayError) {
+      if (res.destroyed) return;
+      // A plain SSE stream can carry the failure as an error event, as Anthropic does; a
+      // compressed or non-SSE body cannot, so the connection is cut and the client sees it.
+      if (sse && !encoded) res.end(`event: error\ndata: ${toErrorBody(err, requestId)}\n\n`);
+      else res.destroy(err);
+    },
+  };
+}
+
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? createLogger();
+  const settings = await openSettings(opts.dataDir);
+  const tokens = createTokenStore(settings);
+  const secrets = opts.secrets === undefined ? createKeychainStore() : opts.secrets;
+  let keychainWarned = false;
+  const keys = createProviderKeys({
+    secrets,
+    env,
+    onKeychainError: (err) => {
+      if (!keychainWarned) logger.warn(`${err.message}; using SLUICE_ANTHROPIC_API_KEY if set`);
+      keychainWarned = true;
+    },
+  });
+  const t = settings.get().timeouts;
+  const dispatcher = opts.dispatcher ?? new Agent({
+    connect: { timeout: t.connectMs },
+    headersTimeout: t.firstByteMs,
+    bodyTimeout: t.idleMs,
+    keepAliveTimeout: 30_000,
+    connections: 256,
+  });
+  const startedAt = Date.now();
+  let lastUpstream: LastUpstream | null = null;
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+
+  const authenticateCaller = async (ctx: ProxyContext): Promise<Caller> => {
+    const policy = () => ({
+      allowPassthrough: settings.get().security.allowPassthrough,
+      verify: (v: string) => tokens.verify(v),
+    });
+    try {
+      return authenticate(ctx.req.headers, policy());
+    } catch (err) {
+      // A token created by `sluice token create` in another process since we last read.
+      if (await settings.reloadIfChanged()) return authenticate(ctx.req.headers, policy());
+      throw err;
+    }
+  };
+
+  const proxy = async (ctx: ProxyContext): Promise<void> => {
+    if (draining) throw new ShuttingDownError();
+    inFlight++;
+    try {
+      await proxyOne(ctx);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
+  };
+
+  const proxyOne = async (ctx: ProxyContext): Promise<void> => {
+    const { req, res, requestId } = ctx;
+    const caller = await authenticateCaller(ctx);
+    const method = req.method ?? 'GET';
+    const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
+    const pathname = ctx.url.split('?', 1)[0]!;
+    if (body && method === 'POST' && MESSAGES_PATHS.has(pathname) && !req.headers['content-encoding']) {
+      readMessagesInfo(body);
+    }
+    let credential: { name: string; value: string } | undefined;
+    if (caller.kind === 'token') {
+      const key = await keys.resolve('anthropic');
+      if (!key) throw new ProviderKeyMissingError('anthropic');
+      logger.addSecret(key.key);
+      credential = { name: 'x-api-key', value: key.key };
+    }
+    const base = anthropicBaseUrl(settings, env);
+    const tm = settings.get().timeouts;
+    const abort = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+    const sink = httpSink(res, requestId);
+    const t0 = performance.now();
+    try {
+      const started = await forward(dispatcher, {
+        origin: base.origin,
+        path: base.pathname.replace(/\/$/, '') + ctx.url,
+        method,
+        headers: buildUpstreamHeaders(req.rawHeaders, credential),
+        body,
+        headersTimeoutMs: tm.firstByteMs,
+        bodyTimeoutMs: tm.idleMs,
+      }, sink, abort.signal);
+      lastUpstream = { at: new Date().toISOString(), status: started.status, ok: started.status < 500, latencyMs: Math.round(started.ttfbMs), error: null };
+      const end = await started.done;
+      if (end.error) logger.warn(`${method} ${pathname} upstream failed mid-response: ${end.error.message}`);
+      logger.debug(`${method} ${pathname} ${started.status} ${Math.round(end.totalMs)}ms ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
+    } catch (err) {
+      if (err instanceof ClientAbortError) return;
+      if (err instanceof GatewayError && err.retryable) {
+        lastUpstream = { at: new Date().toISOString(), status: null, ok: false, latencyMs: Math.round(performance.now() - t0), error: err.code };
+      }
+      throw err;
+    }
+  };
+
+  const app = createApp({
+    allowedOrigins: () => settings.get().security.allowedOrigins,
+    health: () => health(),
+    proxy,
+    onError: (err, r) => {
+      if (err.status >= 500) logger.warn(`${r.method} ${r.url.split('?', 1)[0]} -> ${err.status} ${err.code}: ${err.message}`);
+      else logger.debug(`${r.method} ${r.url.split('?', 1)[0]} -> ${err.status} ${err.code}`);
+    },
+  });
+
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, app);
+  const port = opts.port ?? (env.SLUICE_PORT ? Number(env.SLUICE_PORT) : settings.get().port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy(err);
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${actualPort}`;
+
+  const health = () => ({
+    status: draining ? 'draining' : 'ok',
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    port: actualPort,
+    inFlight,
+    lastUpstream,
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = (o: { drainMs?: number } = {}) => {
+    closing ??= (async () => {
+      draining = true;
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((r) => { idle = r; }),
+          new Promise<void>((r) => setTimeout(r, o.drainMs ?? 30_000).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+      await stopped;
+      if (!opts.dispatcher) await (dispatcher as Agent).close().catch(() => {});
+    })();
+    return closing;
+  };
+
+  return { url, port: actualPort, settings, tokens, keys, health, close };
+}
+

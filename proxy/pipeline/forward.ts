@@ -1,0 +1,204 @@
+// Sends one request upstream with undici's dispatch API and streams the response into a sink
+// chunk by chunk, with backpressure both ways. Takes plain data, never express objects.
+import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError, InvalidRequestError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+
+/** RFC 9110 §7.6.1 connection-specific fields, plus what undici sets itself. */
+const REQUEST_DROP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'content-length', 'expect',
+]);
+const RESPONSE_DROP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+/**
+ * The upstream header list from the client's raw headers (order, case and repeats kept), minus
+ * hop-by-hop fields and any named in `Connection`. With `credential`, the client's local token
+ * (x-api-key / authorization) is replaced by the provider's header.
+ */
+export function buildUpstreamHeaders(rawHeaders: readonly string[], credential?: { name: string; value: string }): string[] {
+  const drop = new Set(REQUEST_DROP);
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'connection') {
+      for (const t of rawHeaders[i + 1]!.split(',')) drop.add(t.trim().toLowerCase());
+    }
+  }
+  if (credential) {
+    drop.add('x-api-key');
+    drop.add('authorization');
+  }
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (!drop.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1]!);
+  }
+  if (credential) out.push(credential.name, credential.value);
+  return out;
+}
+
+export function responseHeadersForClient(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connectionTokens = new Set<string>();
+  const conn = headers.connection;
+  if (typeof conn === 'string') for (const t of conn.split(',')) connectionTokens.add(t.trim().toLowerCase());
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || RESPONSE_DROP.has(k) || connectionTokens.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Where the response goes: the client's HTTP response, or a translating transform. */
+export interface ResponseSink {
+  start(status: number, headers: Record<string, string | string[]>): void;
+  /** false: the sink is full; the upstream is paused until `onDrain` fires. */
+  write(chunk: Buffer): boolean;
+  onDrain(resume: () => void): void;
+  end(): void;
+  /** The upstream failed after `start`: close the response the least surprising way. */
+  fail(err: GatewayError): void;
+}
+
+export interface UpstreamRequest {
+  origin: string;
+  /** Path and query, exactly as the client sent them. */
+  path: string;
+  method: string;
+  headers: string[];
+  body: Buffer | null;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+export interface UpstreamEnd {
+  bytes: number;
+  totalMs: number;
+  /** Set when the upstream failed mid-body, or the client went away (`aborted`). */
+  error: GatewayError | null;
+  aborted: boolean;
+}
+
+export interface UpstreamStarted {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Time from dispatch to response headers. */
+  ttfbMs: number;
+  done: Promise<UpstreamEnd>;
+}
+
+export interface ForwardHooks {
+  /** Every body chunk, after it was handed to the sink (metering). Must not throw. */
+  onChunk?(chunk: Buffer): void;
+}
+
+export class ClientAbortError extends Error {
+  readonly code = 'CLIENT_ABORTED';
+  constructor() {
+    super('client closed the connection');
+  }
+}
+
+/** Maps undici / socket errors to the taxonomy; `origin` names the target in messages. */
+export function upstreamError(err: unknown, origin: string): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string };
+  switch (e?.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new UpstreamTimeoutError(origin, 'no response headers within the first-byte timeout');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new UpstreamTimeoutError(origin, 'no data within the idle timeout');
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new UpstreamUnreachableError(origin, 'connect timeout', err);
+    case 'UND_ERR_INVALID_ARG':
+      return new InvalidRequestError(`The request cannot be forwarded: ${e.message}`);
+    default:
+      return new UpstreamUnreachableError(origin, e?.code ? `${e.code}${e.message ? ` (${e.message})` : ''}` : String(e?.message ?? err), err);
+  }
+}
+
+/**
+ * Dispatches the request. Resolves once response headers arrived and were handed to the sink;
+ * rejects with a GatewayError when the upstream failed before that (the caller may retry then,
+ * since no byte reached the client). A client abort (`signal`) aborts the upstream at once.
+ */
+export function forward(
+  dispatcher: Dispatcher,
+  req: UpstreamRequest,
+  sink: ResponseSink,
+  signal: AbortSignal,
+  hooks: ForwardHooks = {},
+  now: () => number = performance.now.bind(performance),
+): Promise<UpstreamStarted> {
+  const t0 = now();
+  return new Promise<UpstreamStarted>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let started = false;
+    let settled = false;
+    let bytes = 0;
+    let finish!: (end: UpstreamEnd) => void;
+    const done = new Promise<UpstreamEnd>((r) => { finish = r; });
+    const onAbort = () => controller?.abort(new ClientAbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (end: UpstreamEnd) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      finish(end);
+    };
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (signal.aborted) c.abort(new ClientAbortError());
+      },
+      onResponseStart(c, status, headers) {
+        if (status < 200) return; // 1xx informational: not the response
+        started = true;
+        sink.start(status, responseHeadersForClient(headers));
+        resolve({ status, headers, ttfbMs: now() - t0, done });
+      },
+      onResponseData(c, chunk) {
+        bytes += chunk.length;
+        const more = sink.write(chunk);
+        hooks.onChunk?.(chunk);
+        if (!more && !c.paused) {
+          c.pause();
+          sink.onDrain(() => c.resume());
+        }
+      },
+      onResponseEnd() {
+        sink.end();
+        settle({ bytes, totalMs: now() - t0, error: null, aborted: false });
+      },
+      onResponseError(_c, err) {
+        const aborted = err instanceof ClientAbortError || signal.aborted;
+        if (!started) {
+          signal.removeEventListener('abort', onAbort);
+          settled = true;
+          reject(aborted ? new ClientAbortError() : upstreamError(err, req.origin));
+          return;
+        }
+        const gerr = aborted ? null : upstreamError(err, req.origin);
+        if (gerr) sink.fail(gerr);
+        settle({ bytes, totalMs: now() - t0, error: gerr, aborted });
+      },
+    };
+
+    try {
+      dispatcher.dispatch({
+        origin: req.origin,
+        path: req.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: req.headersTimeoutMs,
+        bodyTimeout: req.bodyTimeoutMs,
+      }, handler);
+    } catch (err) {
+      signal.removeEventListener('abort', onAbort);
+      reject(upstreamError(err, req.origin));
+    }
+  });
+}

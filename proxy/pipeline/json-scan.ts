@@ -1,0 +1,124 @@
+// Reads a JSON object's top-level fields straight out of the request bytes, without parsing
+// or re-serialising the body: the gateway forwards the original bytes and only peeks at small
+// fields (model, stream, max_tokens, metadata). Pure; imports nothing.
+
+/** Byte range of one top-level value: `buf.subarray(start, end)` is its JSON text. */
+export interface ValueSpan {
+  start: number;
+  end: number;
+}
+
+export class JsonScanError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(`${message} at byte ${offset}`);
+  }
+}
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d;
+const COLON = 0x3a, COMMA = 0x2c;
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipWs(buf: Uint8Array, i: number): number {
+  while (i < buf.length && isWs(buf[i]!)) i++;
+  return i;
+}
+
+/**
+ * Index just past the closing quote of the string whose opening quote is at `i`.
+ * Jumps from quote to quote with the native indexOf (memchr), so the cost is proportional
+ * to the number of quotes, not of bytes: prompt text is the bulk of a Claude Code body.
+ */
+function skipString(buf: Buffer, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const q = buf.indexOf(QUOTE, j);
+    if (q < 0) throw new JsonScanError('unterminated string', i);
+    // A quote is escaped when preceded by an odd run of backslashes.
+    let bs = 0;
+    for (let k = q - 1; k > i && buf[k] === BACKSLASH; k--) bs++;
+    if (bs % 2 === 0) return q + 1;
+    j = q + 1;
+  }
+}
+
+/** Index just past the value starting at `i` (object, array, string or scalar). */
+function skipValue(buf: Buffer, i: number): number {
+  const c = buf[i];
+  if (c === undefined) throw new JsonScanError('value expected', i);
+  if (c === QUOTE) return skipString(buf, i);
+  if (c === LBRACE || c === LBRACKET) {
+    // Nested containers: only brackets and strings matter for finding the end.
+    let depth = 0;
+    let j = i;
+    while (j < buf.length) {
+      const b = buf[j]!;
+      if (b === QUOTE) { j = skipString(buf, j); continue; }
+      if (b === LBRACE || b === LBRACKET) depth++;
+      else if (b === RBRACE || b === RBRACKET) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    throw new JsonScanError('unterminated container', i);
+  }
+  // Scalar: number, true, false, null. Ends at a delimiter.
+  let j = i;
+  while (j < buf.length) {
+    const b = buf[j]!;
+    if (b === COMMA || b === RBRACE || b === RBRACKET || isWs(b)) break;
+    j++;
+  }
+  if (j === i) throw new JsonScanError('value expected', i);
+  return j;
+}
+
+/**
+ * Maps each top-level key of a JSON object to the byte span of its value. Validates the
+ * object's top-level structure (braces, colons, commas, string and container termination) but
+ * not the inside of nested values: upstream validates those and answers with its own error.
+ * Keys are assumed to be plain (a key with escapes is decoded with JSON.parse).
+ */
+export function scanTopLevel(buf: Buffer): Map<string, ValueSpan> {
+  const out = new Map<string, ValueSpan>();
+  let i = skipWs(buf, 0);
+  // A UTF-8 byte order mark is not valid JSON for the API either; report it clearly.
+  if (buf[i] !== LBRACE) throw new JsonScanError('expected a JSON object', i);
+  i = skipWs(buf, i + 1);
+  if (buf[i] === RBRACE) {
+    if (skipWs(buf, i + 1) !== buf.length) throw new JsonScanError('unexpected data after the object', i + 1);
+    return out;
+  }
+  for (;;) {
+    if (buf[i] !== QUOTE) throw new JsonScanError('expected a key', i);
+    const keyEnd = skipString(buf, i);
+    const rawKey = buf.toString('utf8', i + 1, keyEnd - 1);
+    const key = rawKey.includes('\\') ? (JSON.parse(buf.toString('utf8', i, keyEnd)) as string) : rawKey;
+    i = skipWs(buf, keyEnd);
+    if (buf[i] !== COLON) throw new JsonScanError('expected ":"', i);
+    i = skipWs(buf, i + 1);
+    const end = skipValue(buf, i);
+    out.set(key, { start: i, end });
+    i = skipWs(buf, end);
+    if (buf[i] === COMMA) { i = skipWs(buf, i + 1); continue; }
+    if (buf[i] === RBRACE) {
+      if (skipWs(buf, i + 1) !== buf.length) throw new JsonScanError('unexpected data after the object', i + 1);
+      return out;
+    }
+    throw new JsonScanError('expected "," or "}"', i);
+  }
+}
+
+/** JSON.parse of one top-level value, or undefined when absent. Throws JsonScanError if invalid. */
+export function readField(buf: Buffer, fields: Map<string, ValueSpan>, key: string): unknown {
+  const span = fields.get(key);
+  if (!span) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8', span.start, span.end));
+  } catch {
+    throw new JsonScanError(`invalid JSON in field "${key}"`, span.start);
+  }
+}

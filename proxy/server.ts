@@ -1,0 +1,103 @@
+// Express wiring only: routes to stages, one error handler that writes the envelope. The
+// work is done in pipeline/; this file must not grow request logic of its own.
+import express, { type Request, type Response, type NextFunction } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { asGatewayError, BodyTooLargeError, GatewayError, NotFoundError, toErrorBody } from './errors.js';
+import { checkRequestOrigin } from './pipeline/guard.js';
+
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface ProxyContext {
+  requestId: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Path and query exactly as received. */
+  url: string;
+}
+
+export interface ServerDeps {
+  allowedOrigins(): readonly string[];
+  health(): unknown;
+  proxy(ctx: ProxyContext): Promise<void>;
+  onError?(err: GatewayError, ctx: { method: string; url: string }): void;
+}
+
+export function newRequestId(): string {
+  return `sluice_${randomBytes(12).toString('hex')}`;
+}
+
+/** Reads the whole request body (the forwarded bytes), refusing past `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLargeError(limit);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+export function sendError(res: ServerResponse, err: GatewayError, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = toErrorBody(err, requestId);
+  res.writeHead(err.status, {
+    ...err.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'request-id': requestId,
+    'x-sluice-error-code': err.code,
+  });
+  res.end(body);
+}
+
+export function createApp(deps: ServerDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+
+  // Every route, probes included: a page on another site must learn nothing from us.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    checkRequestOrigin(req.headers as Record<string, string>, { allowedOrigins: deps.allowedOrigins() });
+    next();
+  });
+
+  // Claude Code's start-up probes (HEAD / from Bun; docs name /api/hello): answer at once.
+  const hello = (_req: Request, res: Response) => {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 7 });
+    res.end(_req.method === 'HEAD' ? undefined : 'sluice\n');
+  };
+  app.all('/', hello);
+  app.all('/api/hello', hello);
+
+  app.get('/health', (_req: Request, res: Response) => {
+    const body = JSON.stringify(deps.health());
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  });
+
+  app.all('/v1/{*rest}', async (req: Request, res: Response) => {
+    const requestId = newRequestId();
+    (req as Request & { sluiceRequestId?: string }).sluiceRequestId = requestId;
+    await deps.proxy({ requestId, req, res, url: req.originalUrl });
+  });
+
+  app.use((req: Request) => {
+    throw new NotFoundError(req.method, req.originalUrl);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const gerr = asGatewayError(err);
+    const requestId = (req as Request & { sluiceRequestId?: string }).sluiceRequestId ?? newRequestId();
+    deps.onError?.(gerr, { method: req.method, url: req.originalUrl });
+    sendError(res, gerr, requestId);
+  });
+  return app;
+}

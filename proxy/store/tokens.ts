@@ -1,0 +1,88 @@
+// Local tool tokens: issued once, stored as sha256 hashes in settings, checked in constant
+// time. A token's name identifies the tool that spends with it.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { SettingsStore, TokenRecord } from './settings.js';
+
+export const TOKEN_PREFIX = 'sk-sluice-';
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export class TokenError extends Error {
+  constructor(readonly code: 'TOKEN_NAME_INVALID' | 'TOKEN_NAME_TAKEN' | 'TOKEN_NOT_FOUND', message: string) {
+    super(message);
+  }
+}
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Local tokens are 256 random bits; sha256 is enough (nothing to brute-force). */
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export interface TokenStore {
+  create(name: string): Promise<{ token: string; record: TokenRecord }>;
+  list(): TokenRecord[];
+  revoke(nameOrId: string): Promise<TokenRecord>;
+  /** The active record whose hash matches, or null. Compares every candidate in constant time. */
+  verify(presented: string): TokenRecord | null;
+}
+
+export function createTokenStore(settings: SettingsStore, now: () => Date = () => new Date()): TokenStore {
+  // Cached decoded hashes, rebuilt when the settings object changes (e.g. reloaded from disk).
+  let cacheFor: unknown = null;
+  let cache: { record: TokenRecord; hash: Buffer }[] = [];
+  const active = () => {
+    const s = settings.get();
+    if (cacheFor !== s) {
+      cache = s.tokens.filter((t) => !t.revokedAt).map((record) => ({ record, hash: Buffer.from(record.hash, 'hex') }));
+      cacheFor = s;
+    }
+    return cache;
+  };
+
+  return {
+    async create(name) {
+      if (!NAME_RE.test(name)) {
+        throw new TokenError('TOKEN_NAME_INVALID', `Token name "${name.slice(0, 80)}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
+      }
+      const token = generateToken();
+      const record: TokenRecord = {
+        id: randomUUID(),
+        name,
+        hash: hashToken(token).toString('hex'),
+        hint: token.slice(-4),
+        createdAt: now().toISOString(),
+        revokedAt: null,
+      };
+      await settings.update((s) => {
+        if (s.tokens.some((t) => t.name === name && !t.revokedAt)) {
+          throw new TokenError('TOKEN_NAME_TAKEN', `An active token named "${name}" exists; revoke it first or pick another name.`);
+        }
+        s.tokens.push(record);
+      });
+      return { token, record };
+    },
+    list: () => settings.get().tokens,
+    async revoke(nameOrId) {
+      let found: TokenRecord | undefined;
+      await settings.update((s) => {
+        const t = s.tokens.find((x) => !x.revokedAt && (x.id === nameOrId || x.name === nameOrId));
+        if (!t) throw new TokenError('TOKEN_NOT_FOUND', `No active token named or with id "${nameOrId.slice(0, 80)}".`);
+        t.revokedAt = now().toISOString();
+        found = t;
+      });
+      return found!;
+    },
+    verify(presented) {
+      const h = hashToken(presented);
+      let match: TokenRecord | null = null;
+      // No early exit: the time taken does not depend on which token (if any) matched.
+      for (const c of active()) {
+        if (timingSafeEqual(c.hash, h) && match === null) match = c.record;
+      }
+      return match;
+    },
+  };
+}
