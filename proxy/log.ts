@@ -40,5 +40,5 @@ export function createLogger(opts: { level?: LogLevel; write?: (line: string) =>
 }
 
 export function parseLogLevel(v: string | undefined): LogLevel {
-  return v && v in ORDER ? (v as LogLevel) : 'info';
+  return v && Object.hasOwn(ORDER, v) ? (v as LogLevel) : 'info';
 }

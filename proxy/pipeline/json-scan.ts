@@ -96,7 +96,7 @@ export function scanTopLevel(buf: Buffer): Map<string, ValueSpan> {
     if (buf[i] !== QUOTE) throw new JsonScanError('expected a key', i);
     const keyEnd = skipString(buf, i);
     const rawKey = buf.toString('utf8', i + 1, keyEnd - 1);
-    const key = rawKey.includes('\\') ? (JSON.parse(buf.toString('utf8', i, keyEnd)) as string) : rawKey;
+    const key = rawKey.includes('\\') ? decodeKey(buf.toString('utf8', i, keyEnd), i) : rawKey;
     i = skipWs(buf, keyEnd);
     if (buf[i] !== COLON) throw new JsonScanError('expected ":"', i);
     i = skipWs(buf, i + 1);
@@ -109,6 +109,14 @@ export function scanTopLevel(buf: Buffer): Map<string, ValueSpan> {
       return out;
     }
     throw new JsonScanError('expected "," or "}"', i);
+  }
+}
+
+function decodeKey(text: string, offset: number): string {
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    throw new JsonScanError('invalid escape in a key', offset);
   }
 }
 

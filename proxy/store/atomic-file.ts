@@ -31,6 +31,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, mode);
   try {
+    // open()'s mode is narrowed by the umask; the file must keep the mode it had.
+    await fh.chmod(mode);
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {

@@ -156,9 +156,11 @@ export async function openSettings(dataDir: string): Promise<SettingsStore> {
   };
 }
 
-async function mtimeOf(file: string): Promise<number | null> {
+/** mtime alone misses a replace within one clock tick; every write is a rename, so the inode moves. */
+async function mtimeOf(file: string): Promise<string | null> {
   try {
-    return (await fs.stat(file)).mtimeMs;
+    const st = await fs.stat(file);
+    return `${st.mtimeMs}:${st.ino}:${st.size}`;
   } catch {
     return null;
   }
