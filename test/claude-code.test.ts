@@ -1,0 +1,77 @@
+// The real Claude Code CLI (from the @anthropic-ai/claude-code package) talking through the
+// gateway to the mock upstream. A TCP relay in front of the gateway records what Claude Code
+// itself put on the wire, so "forwarded unchanged" is checked against the client's bytes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { headerMap, PROVIDER_KEY, startStack, tempDir, type Stack } from './helpers.js';
+import { parseHttpRequests, startRelay, type Relay } from './relay.js';
+
+export const CLAUDE_BIN = fileURLToPath(new URL('../node_modules/.bin/claude', import.meta.url));
+
+export interface ClaudeRun { code: number | null; stdout: string; stderr: string }
+
+/** Runs `claude -p` with a clean environment: only what is passed in, plus PATH. */
+export function runClaude(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 60_000): Promise<ClaudeRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLAUDE_BIN, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`claude timed out; stderr: ${stderr}`)); }, timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+let s: Stack;
+let relay: Relay;
+let home: Awaited<ReturnType<typeof tempDir>>;
+before(async () => {
+  s = await startStack({ tokenName: 'claude-code' });
+  relay = await startRelay(s.gw.port);
+  home = await tempDir('sluice-cc-home-');
+});
+after(async () => {
+  await relay.close();
+  await s.close();
+  await home.cleanup();
+});
+
+test('claude -p completes a prompt through Sluice, forwarded byte for byte', { timeout: 90_000 }, async () => {
+  assert.ok(existsSync(CLAUDE_BIN), `Claude Code binary missing at ${CLAUDE_BIN} (npm ci installs it)`);
+  const run = await runClaude(['-p', 'Say hello'], {
+    HOME: home.path,
+    ANTHROPIC_BASE_URL: relay.url,
+    ANTHROPIC_AUTH_TOKEN: s.token,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+  }, home.path);
+  assert.equal(run.code, 0, `claude exited ${run.code}: ${run.stderr}`);
+  assert.match(run.stdout, /Hello from the mock\./);
+
+  const sent = relay.connections().flatMap((c) => parseHttpRequests(c)).filter((r) => r.method === 'POST' && r.target.startsWith('/v1/messages'));
+  const got = s.mock.requests.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/messages'));
+  assert.ok(sent.length >= 1, 'Claude Code sent a Messages request');
+  assert.equal(got.length, sent.length, 'every Messages request reached the mock');
+  for (let i = 0; i < sent.length; i++) {
+    const c = sent[i]!;
+    const m = got[i]!;
+    assert.equal(m.url, c.target, 'path and ?beta=true query unchanged');
+    assert.ok(m.body.equals(c.body), `body ${i} identical to what Claude Code sent (${c.body.length} bytes)`);
+    const ch = headerMap(c.headers.flat());
+    const mh = headerMap(m.rawHeaders);
+    const session = ch.get('x-claude-code-session-id')?.[0];
+    assert.match(session ?? '', /^[0-9a-f-]{36}$/, 'Claude Code sent its session id');
+    assert.deepEqual(mh.get('x-claude-code-session-id'), [session]);
+    assert.ok((ch.get('anthropic-beta')?.[0] ?? '').includes('claude-code-20250219'));
+    assert.deepEqual(mh.get('anthropic-beta'), ch.get('anthropic-beta'));
+    assert.deepEqual(mh.get('user-agent'), ch.get('user-agent'));
+    assert.deepEqual(mh.get('x-api-key'), [PROVIDER_KEY], 'the Sluice token was swapped for the provider key');
+    assert.equal(mh.get('authorization'), undefined);
+  }
+  assert.ok(got[0]!.body.length > 10_000, 'a real Claude Code body (system prompt and tools), not a toy');
+});
