@@ -1,0 +1,81 @@
+// Claude Code CLI: `env.ANTHROPIC_BASE_URL` / `env.ANTHROPIC_AUTH_TOKEN` in its user settings,
+// plus warnings where something with higher precedence would win. Imports tools modules only.
+import { join } from 'node:path';
+import { parse, type ParseError } from 'jsonc-parser';
+import { readFileIfExists } from '../../store/atomic-file.js';
+import { createToolAdapter, onPath, pathExists } from '../adapter.js';
+import type { OwnedKey, ToolPlan } from '../engine.js';
+import { claudeConfigDir, claudeManagedSettingsPath } from '../paths.js';
+import type { ToolAdapter, ToolContext } from '../types.js';
+
+const CREDENTIAL_VARS = ['ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_API_KEY'] as const;
+
+export function claudeCodeKeys(): OwnedKey[] {
+  return [
+    { id: 'env.ANTHROPIC_BASE_URL', loc: { kind: 'json', path: ['env', 'ANTHROPIC_BASE_URL'] }, value: (c) => c.baseUrl, baseUrl: true },
+    { id: 'env.ANTHROPIC_AUTH_TOKEN', loc: { kind: 'json', path: ['env', 'ANTHROPIC_AUTH_TOKEN'] }, value: (c) => c.token, secret: true },
+  ];
+}
+
+/** The `env` names among ANTHROPIC_BASE_URL / AUTH_TOKEN / API_KEY a settings file sets (null: unreadable). */
+async function credentialVarsIn(path: string): Promise<string[] | null> {
+  const text = await readFileIfExists(path).catch(() => null);
+  if (text === null) return [];
+  const errors: ParseError[] = [];
+  const obj = parse(text.replace(/^\uFEFF/, ''), errors, { allowTrailingComma: true }) as { env?: Record<string, unknown> } | undefined;
+  if (errors.length > 0) return null;
+  const env = obj?.env;
+  if (!env || typeof env !== 'object') return [];
+  return CREDENTIAL_VARS.filter((n) => n in env);
+}
+
+async function claudeWarnings(ctx: ToolContext, settingsPath: string): Promise<string[]> {
+  const warnings: string[] = [];
+  const higher: Array<[string, string]> = [[claudeManagedSettingsPath(ctx), 'managed settings (set by an administrator) override every other settings file']];
+  if (ctx.cwd) {
+    higher.push(
+      [join(ctx.cwd, '.claude', 'settings.local.json'), 'project-local settings override your user settings in this project'],
+      [join(ctx.cwd, '.claude', 'settings.json'), 'project settings override your user settings in this project'],
+    );
+  }
+  for (const [path, why] of higher) {
+    const vars = await credentialVarsIn(path);
+    if (vars === null) warnings.push(`${path} could not be parsed, so Sluice cannot tell whether it overrides the gateway settings.`);
+    else if (vars.length > 0) warnings.push(`${path} sets env.${vars.join(', env.')}: ${why}, so Claude Code there will not use Sluice.`);
+  }
+  const own = await credentialVarsIn(settingsPath);
+  if (own?.includes('ANTHROPIC_API_KEY')) {
+    warnings.push(`${settingsPath} also sets env.ANTHROPIC_API_KEY; Claude Code prefers ANTHROPIC_AUTH_TOKEN but may report an auth conflict. Remove the API key there once Sluice holds it.`);
+  }
+  // The settings "env" object overrides exported variables, so only variables that change
+  // which endpoint or credential Claude Code uses at all are worth a warning.
+  if (ctx.env.ANTHROPIC_API_KEY) {
+    warnings.push('ANTHROPIC_API_KEY is exported in your shell; with ANTHROPIC_AUTH_TOKEN also set Claude Code may report an auth conflict. Unset it (Sluice keeps provider keys itself).');
+  }
+  for (const v of ['CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY']) {
+    const val = ctx.env[v];
+    if (val && val !== '0' && val.toLowerCase() !== 'false') warnings.push(`${v} is set in your environment: Claude Code then talks to that cloud directly and ignores ANTHROPIC_BASE_URL.`);
+  }
+  return warnings;
+}
+
+export function createClaudeCodeAdapter(): ToolAdapter {
+  return createToolAdapter({
+    id: 'claude-code',
+    label: 'Claude Code (CLI)',
+    async plan(ctx): Promise<ToolPlan> {
+      const dir = claudeConfigDir(ctx);
+      const settings = join(dir, 'settings.json');
+      const installed = (await pathExists(dir)) || (await onPath(ctx, 'claude'));
+      const notes = [`Writes env.ANTHROPIC_BASE_URL and env.ANTHROPIC_AUTH_TOKEN in ${settings}; every other setting is left as it is.`];
+      if (ctx.env.ANTHROPIC_BASE_URL) notes.push(`ANTHROPIC_BASE_URL is also exported in your shell; the settings file wins for Claude Code.`);
+      return {
+        installed,
+        files: [{ path: settings, role: 'Claude Code user settings', format: 'json', defaultIndent: '  ', keys: claudeCodeKeys() }],
+        envVars: [],
+        notes: installed ? notes : [`Neither ${dir} nor a claude executable on PATH was found.`],
+        warnings: await claudeWarnings(ctx, settings),
+      };
+    },
+  });
+}
