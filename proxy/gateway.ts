@@ -15,6 +15,10 @@ import { createTokenStore, type TokenStore } from './store/tokens.js';
 import { createKeychainStore, createProviderKeys, type ProviderKeys, type SecretStore } from './store/secrets.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
+import { join } from 'node:path';
+import { openLedger, type Ledger } from './ledger/index.js';
+import { loadBundledPrices } from './pricing/index.js';
+import { createMetering } from './pipeline/meter.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -26,6 +30,8 @@ export interface GatewayOptions {
   /** undici dispatcher for upstream calls; default an Agent with the configured timeouts. */
   dispatcher?: Dispatcher;
   logger?: Logger;
+  /** The usage ledger; default `<dataDir>/ledger.sqlite`, null for none. */
+  ledger?: Ledger | null;
 }
 
 export interface LastUpstream {
@@ -42,6 +48,7 @@ export interface Gateway {
   readonly settings: SettingsStore;
   readonly tokens: TokenStore;
   readonly keys: ProviderKeys;
+  readonly ledger: Ledger | null;
   health(): Record<string, unknown>;
   /** Stops accepting, lets in-flight requests (streams included) finish up to `drainMs`, then closes. */
   close(opts?: { drainMs?: number }): Promise<void>;
@@ -125,6 +132,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       keychainWarned = true;
     },
   });
+  const ledger = opts.ledger === undefined ? openLedger(join(opts.dataDir, 'ledger.sqlite')) : opts.ledger;
+  const prices = await loadBundledPrices();
+  const metering = createMetering({
+    ledger,
+    enabled: () => settings.get().metering.enabled,
+    priceBook: () => settings.get().pricing.overrides,
+    prices,
+    logger,
+  });
   const t = settings.get().timeouts;
   const dispatcher = opts.dispatcher ?? new Agent({
     connect: { timeout: t.connectMs },
@@ -166,12 +182,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const proxyOne = async (ctx: ProxyContext): Promise<void> => {
     const { req, res, requestId } = ctx;
+    const tsStart = Date.now();
     const caller = await authenticateCaller(ctx);
     const method = req.method ?? 'GET';
     const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
     const pathname = ctx.url.split('?', 1)[0]!;
+    let info: MessagesInfo = { model: null, stream: false, metadataUserId: null };
     if (body && method === 'POST' && MESSAGES_PATHS.has(pathname) && !req.headers['content-encoding']) {
-      readMessagesInfo(body);
+      info = readMessagesInfo(body);
     }
     let credential: { name: string; value: string } | undefined;
     if (caller.kind === 'token') {
@@ -185,6 +203,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const abort = new AbortController();
     res.on('close', () => { if (!res.writableFinished) abort.abort(); });
     const sink = httpSink(res, requestId);
+    const meter = metering.begin({
+      id: requestId, tsStart, method, path: pathname, headers: req.headers, caller, info,
+      bytesIn: body?.length ?? 0, provider: 'anthropic', keyId: caller.kind === 'token' ? 'anthropic' : null,
+    });
     const t0 = performance.now();
     try {
       const started = await forward(dispatcher, {
@@ -195,15 +217,21 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         body,
         headersTimeoutMs: tm.firstByteMs,
         bodyTimeoutMs: tm.idleMs,
-      }, sink, abort.signal);
+      }, sink, abort.signal, meter ?? {});
       lastUpstream = { at: new Date().toISOString(), status: started.status, ok: started.status < 500, latencyMs: Math.round(started.ttfbMs), error: null };
       const end = await started.done;
+      meter?.onEnd(end);
       if (end.error) logger.warn(`${method} ${pathname} upstream failed mid-response: ${end.error.message}`);
       logger.debug(`${method} ${pathname} ${started.status} ${Math.round(end.totalMs)}ms ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
     } catch (err) {
-      if (err instanceof ClientAbortError) return;
-      if (err instanceof GatewayError && err.retryable) {
-        lastUpstream = { at: new Date().toISOString(), status: null, ok: false, latencyMs: Math.round(performance.now() - t0), error: err.code };
+      if (err instanceof ClientAbortError) {
+        meter?.onFailure(null, performance.now() - t0);
+        return;
+      }
+      const gerr = err instanceof GatewayError ? err : null;
+      meter?.onFailure(gerr?.code ?? 'GATEWAY_INTERNAL', performance.now() - t0);
+      if (gerr?.retryable) {
+        lastUpstream = { at: new Date().toISOString(), status: null, ok: false, latencyMs: Math.round(performance.now() - t0), error: gerr.code };
       }
       throw err;
     }
@@ -259,10 +287,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeAllConnections();
       await stopped;
       if (!opts.dispatcher) await (dispatcher as Agent).close().catch(() => {});
+      // Streams have ended: queue their rows, then write them before the process exits.
+      await metering.settled();
+      ledger?.close();
     })();
     return closing;
   };
 
-  return { url, port: actualPort, settings, tokens, keys, health, close };
+  return { url, port: actualPort, settings, tokens, keys, ledger, health, close };
 }
 

@@ -89,6 +89,8 @@ export interface UpstreamStarted {
 }
 
 export interface ForwardHooks {
+  /** Response headers arrived (called before any body chunk). Must not throw. */
+  onStart?(status: number, headers: IncomingHttpHeaders, ttfbMs: number): void;
   /** Every body chunk, after it was handed to the sink (metering). Must not throw. */
   onChunk?(chunk: Buffer): void;
 }
@@ -156,8 +158,10 @@ export function forward(
       onResponseStart(c, status, headers) {
         if (status < 200) return; // 1xx informational: not the response
         started = true;
+        const ttfbMs = now() - t0;
         sink.start(status, responseHeadersForClient(headers));
-        resolve({ status, headers, ttfbMs: now() - t0, done });
+        hooks.onStart?.(status, headers, ttfbMs);
+        resolve({ status, headers, ttfbMs, done });
       },
       onResponseData(c, chunk) {
         bytes += chunk.length;

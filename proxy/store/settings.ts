@@ -51,6 +51,14 @@ export const SettingsSchema = z.object({
     idleMs: z.number().int().min(1000).max(3_600_000).prefault(600_000),
   }).prefault({}),
   tokens: z.array(TokenRecordSchema).prefault([]),
+  metering: z.object({
+    /** Record each request's usage and cost in the ledger (metadata only, never bodies). */
+    enabled: z.boolean().prefault(true),
+  }).prefault({}),
+  pricing: z.object({
+    /** Per model id or glob, USD per million tokens over the bundled table (see proxy/pricing). */
+    overrides: z.record(z.string(), z.unknown()).prefault({}),
+  }).prefault({}),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -1,0 +1,170 @@
+// Turns what the gateway knows about one request (its context and the usage tap's report) into
+// a ledger row, priced with the price book. Pure; imports meter and pricing types, never the
+// pipeline, express or SQLite.
+import type { AgentAttribution, ClientInfo, SessionAttribution } from '../meter/attribution.js';
+import type { Usage, UsageReport } from '../meter/usage-tap.js';
+import type { PriceBook } from '../pricing/cost.js';
+import type { Endpoint, LedgerRow } from './types.js';
+
+/** Who called, as the auth stage decided. */
+export type CallerInfo = { kind: 'token'; tokenName: string } | { kind: 'passthrough' };
+
+export interface GatewayRequestContext {
+  /** The gateway's `sluice_...` request id. */
+  id: string;
+  tsStart: number;
+  tsEnd: number;
+  method: string;
+  /** Path as received; the query string is dropped. */
+  path: string;
+  caller: CallerInfo;
+  client: ClientInfo;
+  session: SessionAttribution;
+  agent: AgentAttribution;
+  /** `model` from the request body, when it had one. */
+  requestedModel: string | null;
+  /** `stream: true` in the request body. */
+  stream: boolean;
+  bytesIn: number;
+  provider: string;
+  /** The name of the provider key used (`anthropic`, `anthropic:2`), never the key. */
+  keyId: string | null;
+  ttfbMs: number | null;
+  totalMs: number | null;
+  /** Upstream `request-id` header. */
+  upstreamRequestId: string | null;
+  /** Upstream HTTP status; null when no response arrived (then `gatewayErrorCode` says why). */
+  status: number | null;
+  /** The GatewayError code when Sluice itself failed the request (`GATEWAY_UPSTREAM_TIMEOUT`). */
+  gatewayErrorCode?: string | null;
+  /** The Message Batches API prices every token at half. */
+  batch?: boolean;
+}
+
+/**
+ * The route family of a path. OpenAI-style chat completions are translated to Messages
+ * upstream, so they bill as `messages`.
+ */
+export function endpointOf(path: string): Endpoint {
+  const p = path.split('?', 1)[0]!.replace(/\/+$/, '');
+  if (p === '/v1/messages' || p === '/v1/chat/completions' || p === '/chat/completions') return 'messages';
+  if (p === '/v1/messages/count_tokens') return 'count_tokens';
+  if (p === '/v1/models' || p.startsWith('/v1/models/')) return 'models';
+  if (p === '/v1/messages/batches' || p.startsWith('/v1/messages/batches/')) return 'batches';
+  return 'other';
+}
+
+export interface TokenSplit {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  cacheReadTokens: number;
+  webSearchRequests: number;
+}
+
+function count(v: number | null | undefined): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
+}
+
+/**
+ * Token counts per price class. The cache-write split follows pricing's cost() exactly (it does
+ * not export it): the ephemeral_5m/1h parts when present, any shortfall against
+ * cache_creation_input_tokens counted as 5-minute writes (the default TTL), and without the
+ * parts the whole total as 5-minute writes. Keep the two in step.
+ */
+export function splitUsage(usage: Usage | null): TokenSplit {
+  if (usage === null) {
+    return { inputTokens: 0, outputTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheReadTokens: 0, webSearchRequests: 0 };
+  }
+  const created = count(usage.cache_creation_input_tokens);
+  let w5 = created;
+  let w1 = 0;
+  if (usage.cache_creation) {
+    const p5 = count(usage.cache_creation.ephemeral_5m_input_tokens);
+    w1 = count(usage.cache_creation.ephemeral_1h_input_tokens);
+    w5 = p5 + Math.max(0, created - p5 - w1);
+  }
+  return {
+    inputTokens: count(usage.input_tokens),
+    outputTokens: count(usage.output_tokens),
+    cacheWrite5mTokens: w5,
+    cacheWrite1hTokens: w1,
+    cacheReadTokens: count(usage.cache_read_input_tokens),
+    webSearchRequests: count(usage.server_tool_use?.web_search_requests),
+  };
+}
+
+/**
+ * Integer pico-dollars for a billed response, or null when it cannot be priced (unknown model,
+ * unpriced web search, or usage the price book rejects). Never throws.
+ */
+export function costPicoOf(priceBook: PriceBook, model: string | null, usage: Usage, batch = false): number | null {
+  if (model === null || model === '') return null;
+  try {
+    return priceBook.cost(model, usage, { batch }).costPicoUsd;
+  } catch {
+    // Counts the price book refuses (negative, fractional, over $9,007 for one request) are
+    // not a bill we can state; the row stays, unpriced.
+    return null;
+  }
+}
+
+/**
+ * One ledger row for one gateway request. `report` is null when no upstream response arrived.
+ *
+ * Billed means the upstream charged for it: a 2xx Messages response that reported usage. A
+ * stream cut short (client gone, error event after message_start) still bills the tokens the
+ * stream reported, which is what Anthropic charges for. count_tokens, models, failed attempts
+ * (non-2xx, no response) are not billed and cost 0.
+ */
+export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | null, priceBook: PriceBook): LedgerRow {
+  const endpoint = endpointOf(ctx.path);
+  const status = report?.status ?? ctx.status;
+  const usage = report?.usage ?? null;
+  const ok = status !== null && status >= 200 && status < 300;
+  const billed = ok && endpoint === 'messages' && usage !== null;
+  const servedModel = report?.servedModel ?? null;
+  const tokens = splitUsage(billed ? usage : null);
+  const costPico = billed && usage !== null ? costPicoOf(priceBook, servedModel ?? ctx.requestedModel, usage, ctx.batch === true) : 0;
+  let errorType = report?.error?.type ?? null;
+  if (errorType === null && status === null) errorType = ctx.gatewayErrorCode ?? 'no_response';
+  if (errorType === null && status !== null && status >= 400) errorType = `http_${status}`;
+  const q = ctx.path.indexOf('?');
+  return {
+    id: ctx.id,
+    tsStart: ctx.tsStart,
+    tsEnd: ctx.tsEnd,
+    sessionId: ctx.session.sessionId,
+    sessionSource: ctx.session.source,
+    agentId: ctx.agent.agentId,
+    parentAgentId: ctx.agent.parentAgentId,
+    tool: ctx.caller.kind === 'token' ? ctx.caller.tokenName : ctx.client.family,
+    callerKind: ctx.caller.kind,
+    clientFamily: ctx.client.family,
+    clientVersion: ctx.client.version,
+    method: ctx.method,
+    path: q === -1 ? ctx.path : ctx.path.slice(0, q),
+    endpoint,
+    requestedModel: ctx.requestedModel,
+    servedModel,
+    stream: ctx.stream,
+    status,
+    stopReason: report?.stopReason ?? null,
+    errorType,
+    ttfbMs: ctx.ttfbMs,
+    totalMs: ctx.totalMs,
+    upstreamRequestId: ctx.upstreamRequestId,
+    messageId: report?.messageId ?? null,
+    bytesIn: ctx.bytesIn,
+    bytesOut: report?.bytes ?? 0,
+    provider: ctx.provider,
+    keyId: ctx.keyId,
+    ...tokens,
+    costPico,
+    billed,
+    complete: report?.complete ?? false,
+    source: 'gateway',
+    project: null,
+  };
+}

@@ -1,0 +1,367 @@
+// Read side of the ledger: session lists, one session's requests, reports, totals and the
+// gateway-vs-transcript reconciliation, all aggregated in SQL. Imports pricing's picoToUsd only.
+//
+// Integers are read as BigInt (safeIntegers) because summed pico-dollars pass 2^53 at about
+// $9,007; they become a float USD once, here at the edge (`picoToUsd`).
+import type BetterSqlite3 from 'better-sqlite3';
+import { InvalidRequestError } from '../errors.js';
+import { picoToUsd } from '../pricing/cost.js';
+import { localDay, toRange, type TimeRange, type TzOffset } from './dates.js';
+import { ERROR_SQL, type DbRequestRow } from './writer.js';
+import {
+  SESSION_SORTS,
+  type CallerKind,
+  type Endpoint,
+  type ListSessionsQuery,
+  type ReconcileRow,
+  type ReportQuery,
+  type ReportRow,
+  type RequestRecord,
+  type RowSource,
+  type SessionDetail,
+  type SessionPage,
+  type SessionSort,
+  type SessionSummary,
+  type UsageSums,
+} from './types.js';
+
+type Db = BetterSqlite3.Database;
+type Raw = Record<string, unknown>;
+
+const SUM_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_tokens', 'cache_write_5m_tokens',
+  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_pico', 'unpriced_requests'] as const;
+
+/** Sums over a rollup table (`sessions` or `daily`). */
+const ROLLUP_SUMS = SUM_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ');
+
+const billedOnly = (col: string) => `sum(CASE WHEN billed = 1 THEN ${col} ELSE 0 END) AS ${col}`;
+/** The same sums computed from `requests` (caller adds `counted = 1`); must mirror writer.ts. */
+export const REQUEST_SUMS = [
+  'count(*) AS requests',
+  `sum(${ERROR_SQL}) AS errors`,
+  'sum(billed) AS billed_requests',
+  ...['input_tokens', 'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests'].map(billedOnly),
+  'sum(CASE WHEN billed = 1 THEN coalesce(cost_pico, 0) ELSE 0 END) AS cost_pico',
+  'sum(CASE WHEN billed = 1 AND cost_pico IS NULL THEN 1 ELSE 0 END) AS unpriced_requests',
+].join(', ');
+
+const SORT_SQL: Record<SessionSort, string> = {
+  lastSeen: 's.last_ts',
+  firstSeen: 's.first_ts',
+  cost: 's.cost_pico',
+  requests: 's.requests',
+  errors: 's.errors',
+  tokens: '(s.input_tokens + s.output_tokens + s.cache_write_5m_tokens + s.cache_write_1h_tokens + s.cache_read_tokens)',
+  tool: 's.tool',
+  sessionId: 's.session_id',
+};
+
+const MODELS_SQL = `(SELECT json_group_array(model) FROM (SELECT model FROM session_models m WHERE m.session_id = s.session_id ORDER BY model)) AS models_json`;
+
+function n(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+function nOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : n(v);
+}
+
+function sOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+function sumsOf(r: Raw): UsageSums {
+  const billed = n(r.billed_requests);
+  const unpriced = n(r.unpriced_requests);
+  const cost = r.cost_pico === null || r.cost_pico === undefined ? 0n : BigInt(r.cost_pico as bigint | number);
+  const w5 = n(r.cache_write_5m_tokens);
+  const w1 = n(r.cache_write_1h_tokens);
+  return {
+    requests: n(r.requests),
+    errors: n(r.errors),
+    billedRequests: billed,
+    inputTokens: n(r.input_tokens),
+    outputTokens: n(r.output_tokens),
+    cacheWriteTokens: w5 + w1,
+    cacheWrite5mTokens: w5,
+    cacheWrite1hTokens: w1,
+    cacheReadTokens: n(r.cache_read_tokens),
+    webSearchRequests: n(r.web_search_requests),
+    // Nothing priced at all is "unknown", not $0; partly priced shows the priced part plus the count.
+    costUsd: billed > 0 && unpriced === billed ? null : picoToUsd(cost),
+    unpricedRequests: unpriced,
+  };
+}
+
+function sessionOf(r: Raw): SessionSummary {
+  return {
+    sessionId: r.session_id as string,
+    firstSeen: n(r.first_ts),
+    lastSeen: n(r.last_ts),
+    tool: r.tool as string,
+    project: sOrNull(r.project),
+    models: typeof r.models_json === 'string' ? (JSON.parse(r.models_json) as string[]) : [],
+    imported: n(r.imported) === 1,
+    viaGateway: n(r.via_gateway) === 1,
+    ...sumsOf(r),
+  };
+}
+
+function requestOf(raw: Raw): RequestRecord {
+  const r = raw as unknown as DbRequestRow;
+  const cost = raw.cost_pico as bigint | null;
+  return {
+    id: r.id,
+    tsStart: n(r.ts_start),
+    tsEnd: n(r.ts_end),
+    sessionId: r.session_id,
+    sessionSource: r.session_source,
+    agentId: r.agent_id,
+    parentAgentId: r.parent_agent_id,
+    tool: r.tool,
+    callerKind: r.caller_kind as CallerKind,
+    clientFamily: r.client_family,
+    clientVersion: r.client_version,
+    method: r.method,
+    path: r.path,
+    endpoint: r.endpoint as Endpoint,
+    requestedModel: r.requested_model,
+    servedModel: r.served_model,
+    stream: n(r.stream) === 1,
+    status: nOrNull(r.status),
+    stopReason: r.stop_reason,
+    errorType: r.error_type,
+    ttfbMs: nOrNull(r.ttfb_ms),
+    totalMs: nOrNull(r.total_ms),
+    upstreamRequestId: r.upstream_request_id,
+    messageId: r.message_id,
+    bytesIn: n(r.bytes_in),
+    bytesOut: n(r.bytes_out),
+    provider: r.provider,
+    keyId: r.key_id,
+    inputTokens: n(r.input_tokens),
+    outputTokens: n(r.output_tokens),
+    cacheWrite5mTokens: n(r.cache_write_5m_tokens),
+    cacheWrite1hTokens: n(r.cache_write_1h_tokens),
+    cacheReadTokens: n(r.cache_read_tokens),
+    webSearchRequests: n(r.web_search_requests),
+    costPico: cost === null ? null : Number(cost),
+    costUsd: cost === null ? null : picoToUsd(cost),
+    billed: n(r.billed) === 1,
+    complete: n(r.complete) === 1,
+    source: r.source as RowSource,
+    project: r.project,
+    counted: n(r.counted) === 1,
+  };
+}
+
+function intIn(v: number | undefined, name: string, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidRequestError(`${name} must be an integer from ${min} to ${max}.`);
+  return v;
+}
+
+function orderOf(order: string | undefined, def: 'asc' | 'desc'): 'ASC' | 'DESC' {
+  if (order === undefined) return def === 'asc' ? 'ASC' : 'DESC';
+  if (order === 'asc' || order === 'desc') return order === 'asc' ? 'ASC' : 'DESC';
+  throw new InvalidRequestError(`order must be "asc" or "desc".`);
+}
+
+function isSort(v: string): v is SessionSort {
+  return (SESSION_SORTS as readonly string[]).includes(v);
+}
+
+/** LIKE pattern matching `text` literally anywhere (escape character: backslash). */
+function likeAnywhere(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface Queries {
+  listSessions(q?: ListSessionsQuery): SessionPage;
+  getSession(id: string, page?: { limit?: number; offset?: number }): SessionDetail | null;
+  report(q: ReportQuery): ReportRow[];
+  totals(q?: { since?: string | number; until?: string | number }): UsageSums;
+  reconcile(q?: { sessionId?: string }): ReconcileRow[];
+}
+
+export function createQueries(db: Db, tz: TzOffset): Queries {
+  // Day keys for ranges that do not fall on local midnights, computed with the same zone
+  // function the writer used for the `daily` rollup.
+  db.function('sluice_local_day', { deterministic: true }, (ts: unknown) => localDay(n(ts), tz));
+
+  const prep = (sql: string) => db.prepare(sql).safeIntegers(true);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  // Statements differ only by which optional filters are present; a handful of shapes in all.
+  const stmt = (sql: string) => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = prep(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+
+  const rangeWhere = (range: TimeRange, col: string, params: unknown[]): string[] => {
+    const where: string[] = [];
+    if (range.startMs !== null) {
+      where.push(`${col} >= ?`);
+      params.push(range.startMs);
+    }
+    if (range.endMs !== null) {
+      where.push(`${col} < ?`);
+      params.push(range.endMs);
+    }
+    return where;
+  };
+
+  const dayWhere = (range: TimeRange, params: unknown[]): string[] => {
+    const where: string[] = [];
+    if (range.startDay !== null && range.startMs !== null) {
+      where.push('day >= ?');
+      params.push(range.startDay);
+    }
+    if (range.endDay !== null && range.endMs !== null) {
+      where.push('day < ?');
+      params.push(range.endDay);
+    }
+    return where;
+  };
+
+  const whereSql = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
+
+  const listSessions = (q: ListSessionsQuery = {}): SessionPage => {
+    const sort = q.sort ?? 'lastSeen';
+    if (!isSort(sort)) throw new InvalidRequestError(`Unknown sort ${JSON.stringify(sort.slice(0, 40))}; use one of ${SESSION_SORTS.join(', ')}.`);
+    const dir = orderOf(q.order, 'desc');
+    const limit = intIn(q.limit, 'limit', 50, 1, 1000);
+    const offset = intIn(q.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const range = toRange(q.since, q.until, tz);
+    const params: unknown[] = [];
+    const where: string[] = [];
+    // A session counts as in the window when it overlaps it.
+    if (range.startMs !== null) {
+      where.push('s.last_ts >= ?');
+      params.push(range.startMs);
+    }
+    if (range.endMs !== null) {
+      where.push('s.first_ts < ?');
+      params.push(range.endMs);
+    }
+    if (q.tool !== undefined) {
+      where.push('s.tool = ?');
+      params.push(q.tool);
+    }
+    if (q.search !== undefined && q.search.trim() !== '') {
+      const like = likeAnywhere(q.search.trim());
+      where.push(`(s.session_id LIKE ? ESCAPE '\\' OR coalesce(s.project, '') LIKE ? ESCAPE '\\' OR s.tool LIKE ? ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM session_models m WHERE m.session_id = s.session_id AND m.model LIKE ? ESCAPE '\\'))`);
+      params.push(like, like, like, like);
+    }
+    const w = whereSql(where);
+    const total = n((stmt(`SELECT count(*) AS c FROM sessions s ${w}`).get(...params) as Raw).c);
+    // The session id breaks ties so pages never overlap or skip rows.
+    const rows = stmt(`SELECT s.*, ${MODELS_SQL} FROM sessions s ${w} ORDER BY ${SORT_SQL[sort]} ${dir}, s.session_id ${dir} LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as Raw[];
+    return { total, sessions: rows.map(sessionOf) };
+  };
+
+  const getSession = (id: string, page: { limit?: number; offset?: number } = {}): SessionDetail | null => {
+    const limit = intIn(page.limit, 'limit', 5000, 1, 100_000);
+    const offset = intIn(page.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM sessions s WHERE s.session_id = ?`).get(id) as Raw | undefined;
+    if (row === undefined) return null;
+    const requests = stmt('SELECT * FROM requests WHERE session_id = ? ORDER BY ts_start, id LIMIT ? OFFSET ?').all(id, limit, offset) as Raw[];
+    return { session: sessionOf(row), requests: requests.map(requestOf) };
+  };
+
+  const fromRequests = (range: TimeRange, keySql: string | null, extraWhere: string[], order: string, limit: number | null): Raw[] => {
+    const params: unknown[] = [];
+    const where = ['counted = 1', ...extraWhere, ...rangeWhere(range, 'ts_start', params)];
+    const key = keySql === null ? '' : `${keySql} AS key, `;
+    const group = keySql === null ? '' : 'GROUP BY key';
+    const tail = limit === null ? '' : 'LIMIT ?';
+    if (limit !== null) params.push(limit);
+    return stmt(`SELECT ${key}${REQUEST_SUMS} FROM requests ${whereSql(where)} ${group} ${order} ${tail}`).all(...params) as Raw[];
+  };
+
+  const report = (q: ReportQuery): ReportRow[] => {
+    const limit = intIn(q.limit, 'limit', 1000, 1, 100_000);
+    const range = toRange(q.since, q.until, tz);
+    const unbounded = range.startMs === null && range.endMs === null;
+    const byCost = 'ORDER BY cost_pico DESC, key ASC';
+    let rows: Raw[];
+    switch (q.by) {
+      case 'session':
+        // Session rollups hold whole sessions; a window needs the rows themselves.
+        rows = unbounded
+          ? stmt(`SELECT session_id AS key, ${ROLLUP_SUMS} FROM sessions GROUP BY session_id ${byCost} LIMIT ?`).all(limit) as Raw[]
+          : fromRequests(range, 'session_id', ['session_id IS NOT NULL'], byCost, limit);
+        break;
+      case 'day':
+      case 'model':
+      case 'tool': {
+        const order = q.by === 'day' ? 'ORDER BY key ASC' : byCost;
+        if (range.dayAligned) {
+          const params: unknown[] = [];
+          const w = whereSql(dayWhere(range, params));
+          rows = stmt(`SELECT ${q.by} AS key, ${ROLLUP_SUMS} FROM daily ${w} GROUP BY ${q.by} ${order} LIMIT ?`).all(...params, limit) as Raw[];
+        } else {
+          const keySql = q.by === 'day' ? 'sluice_local_day(ts_start)' : q.by === 'model' ? "coalesce(served_model, requested_model, '')" : 'tool';
+          rows = fromRequests(range, keySql, [], order, limit);
+        }
+        break;
+      }
+      default:
+        throw new InvalidRequestError(`Unknown report grouping ${JSON.stringify(String((q as { by: unknown }).by).slice(0, 40))}; use day, model, tool or session.`);
+    }
+    return rows.map((r) => ({ key: String(r.key ?? ''), ...sumsOf(r) }));
+  };
+
+  const totals = (q: { since?: string | number; until?: string | number } = {}): UsageSums => {
+    const range = toRange(q.since, q.until, tz);
+    if (range.dayAligned) {
+      const params: unknown[] = [];
+      const w = whereSql(dayWhere(range, params));
+      return sumsOf(stmt(`SELECT ${ROLLUP_SUMS} FROM daily ${w}`).get(...params) as Raw);
+    }
+    return sumsOf(fromRequests(range, null, [], '', null)[0] ?? {});
+  };
+
+  const kinds = (p: string, cond: string) => ['input_tokens', 'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens']
+    .map((c) => `sum(CASE WHEN ${cond} THEN ${c} ELSE 0 END) AS ${p}_${c}`).join(', ');
+  // Transcripts only hold Messages responses, so the gateway side is its billed rows.
+  const GATEWAY = "source = 'gateway' AND billed = 1";
+  const IMPORT = "source = 'import'";
+  const reconcileSql = (filter: string) => `
+    SELECT r.session_id,
+      ${kinds('g', GATEWAY)}, sum(CASE WHEN ${GATEWAY} THEN 1 ELSE 0 END) AS g_n,
+      ${kinds('i', IMPORT)}, sum(CASE WHEN ${IMPORT} THEN 1 ELSE 0 END) AS i_n,
+      (SELECT count(DISTINCT i.message_id) FROM requests i WHERE i.session_id = r.session_id AND i.source = 'import'
+        AND EXISTS (SELECT 1 FROM requests g WHERE g.message_id = i.message_id AND g.source = 'gateway')) AS matched
+    FROM requests r WHERE r.session_id IN (SELECT session_id FROM sessions WHERE ${filter})
+    GROUP BY r.session_id ORDER BY r.session_id`;
+
+  const reconcile = (q: { sessionId?: string } = {}): ReconcileRow[] => {
+    const rows = q.sessionId !== undefined
+      ? stmt(reconcileSql('session_id = ?')).all(q.sessionId) as Raw[]
+      : stmt(reconcileSql('via_gateway = 1 AND imported = 1')).all() as Raw[];
+    return rows.map((r) => {
+      const side = (p: 'g' | 'i') => ({
+        responses: n(r[`${p}_n`]),
+        inputTokens: n(r[`${p}_input_tokens`]),
+        outputTokens: n(r[`${p}_output_tokens`]),
+        cacheWrite5mTokens: n(r[`${p}_cache_write_5m_tokens`]),
+        cacheWrite1hTokens: n(r[`${p}_cache_write_1h_tokens`]),
+        cacheReadTokens: n(r[`${p}_cache_read_tokens`]),
+      });
+      const gateway = side('g');
+      const imported = side('i');
+      const differs = (['inputTokens', 'outputTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'cacheReadTokens'] as const)
+        .some((k) => gateway[k] !== imported[k]);
+      return { sessionId: r.session_id as string, gateway, imported, matchedMessages: n(r.matched), differs };
+    });
+  };
+
+  return { listSessions, getSession, report, totals, reconcile };
+}

@@ -1,0 +1,149 @@
+// The ledger's on-disk schema: an ordered list of migrations keyed by `PRAGMA user_version`,
+// applied in one transaction at open. Imports better-sqlite3's types only.
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Db = BetterSqlite3.Database;
+
+export interface Migration {
+  version: number;
+  up(db: Db): void;
+}
+
+export class LedgerVersionError extends Error {
+  readonly code = 'LEDGER_TOO_NEW';
+  constructor(path: string, found: number, known: number) {
+    super(`Usage ledger ${path} has schema version ${found}, but this Sluice only knows versions up to ${known}. ` +
+      'It was written by a newer Sluice; upgrade Sluice (or point it at another data dir) rather than risk corrupting it.');
+    this.name = 'LedgerVersionError';
+  }
+}
+
+// Column notes that the schema alone does not say:
+// - `counted`: 1 when the row contributes to the rollups. An imported row for an upstream
+//   message the gateway also recorded (same message_id) is kept for reconciliation but not
+//   counted, so one response is never billed twice (rule in writer.ts).
+// - token columns hold what the response reported; rollups add them only where `billed = 1`.
+// - `cost_pico` is integer pico-dollars (10^-12 USD); NULL means the model was unpriced.
+// - rollup `first_ts`/`last_ts`/models cover every row of a session, counted or not; sums
+//   cover counted rows only, which is what `rollupsMatch` in the tests recomputes.
+const V1 = `
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  ts_start INTEGER NOT NULL,
+  ts_end INTEGER NOT NULL,
+  session_id TEXT,
+  session_source TEXT,
+  agent_id TEXT,
+  parent_agent_id TEXT,
+  tool TEXT NOT NULL,
+  caller_kind TEXT NOT NULL CHECK (caller_kind IN ('token', 'passthrough', 'import')),
+  client_family TEXT NOT NULL,
+  client_version TEXT,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  endpoint TEXT NOT NULL CHECK (endpoint IN ('messages', 'count_tokens', 'models', 'batches', 'other')),
+  requested_model TEXT,
+  served_model TEXT,
+  stream INTEGER NOT NULL,
+  status INTEGER,
+  stop_reason TEXT,
+  error_type TEXT,
+  ttfb_ms REAL,
+  total_ms REAL,
+  upstream_request_id TEXT,
+  message_id TEXT,
+  bytes_in INTEGER NOT NULL,
+  bytes_out INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  key_id TEXT,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_write_5m_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  web_search_requests INTEGER NOT NULL,
+  cost_pico INTEGER,
+  billed INTEGER NOT NULL,
+  complete INTEGER NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('gateway', 'import')),
+  project TEXT,
+  counted INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX requests_session_ts ON requests (session_id, ts_start);
+CREATE INDEX requests_ts ON requests (ts_start);
+CREATE INDEX requests_message ON requests (message_id) WHERE message_id IS NOT NULL;
+
+CREATE TABLE sessions (
+  session_id TEXT PRIMARY KEY,
+  first_ts INTEGER NOT NULL,
+  last_ts INTEGER NOT NULL,
+  tool TEXT NOT NULL,
+  project TEXT,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  billed_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_write_5m_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  web_search_requests INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  unpriced_requests INTEGER NOT NULL,
+  via_gateway INTEGER NOT NULL,
+  imported INTEGER NOT NULL
+);
+CREATE INDEX sessions_last_ts ON sessions (last_ts);
+CREATE INDEX sessions_cost ON sessions (cost_pico);
+
+CREATE TABLE session_models (
+  session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  PRIMARY KEY (session_id, model)
+) WITHOUT ROWID;
+
+CREATE TABLE daily (
+  day TEXT NOT NULL,
+  model TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  billed_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_write_5m_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  web_search_requests INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  unpriced_requests INTEGER NOT NULL,
+  PRIMARY KEY (day, model, tool)
+) WITHOUT ROWID;
+`;
+
+/** Ordered; a version is never edited once released, only followed by a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, up: (db) => db.exec(V1) },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Brings the file to SCHEMA_VERSION. All pending steps and the version bump share one
+ * transaction (user_version lives in the database header, which SQLite writes transactionally),
+ * so a crash mid-migration leaves the old version intact.
+ */
+export function migrate(db: Db, path: string, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > known) throw new LedgerVersionError(path, from, known);
+  if (from === known) return { from, to: from };
+  db.transaction(() => {
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      m.up(db);
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+    }
+  }).immediate();
+  return { from, to: known };
+}

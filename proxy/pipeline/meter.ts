@@ -1,0 +1,133 @@
+// The meter stage: taps each response as it streams past (never delaying a byte), prices the
+// usage when the response ends, and queues one ledger row per request. Metadata only.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Caller } from './auth.js';
+import type { ForwardHooks, UpstreamEnd } from './forward.js';
+import type { Logger } from '../log.js';
+import { createUsageTap, type UsageTap } from '../meter/usage-tap.js';
+import { agentIdFrom, clientFamilyFrom, sessionIdFrom } from '../meter/attribution.js';
+import { rowFromReport, type GatewayRequestContext } from '../ledger/costing.js';
+import type { Ledger, LedgerRow } from '../ledger/index.js';
+import { createPriceBook, parsePriceOverrides, type PriceBook, type PriceTable } from '../pricing/index.js';
+
+export interface MeterStart {
+  id: string;
+  tsStart: number;
+  method: string;
+  /** Path without the query. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  caller: Caller;
+  info: { model: string | null; stream: boolean; metadataUserId: string | null };
+  bytesIn: number;
+  provider: string;
+  keyId: string | null;
+}
+
+export interface RequestMeter extends Required<Pick<ForwardHooks, 'onStart' | 'onChunk'>> {
+  /** The response ended (whole, cut by upstream, or the client left). */
+  onEnd(end: UpstreamEnd): void;
+  /** No response: the gateway failed the request (`code`) or the client left first (null). */
+  onFailure(code: string | null, totalMs: number): void;
+}
+
+export interface Metering {
+  /** A meter for one request, or null when metering is off. */
+  begin(start: MeterStart): RequestMeter | null;
+  /** Resolves once every ended response's row is queued (before closing the ledger). */
+  settled(): Promise<void>;
+}
+
+export function createMetering(opts: {
+  ledger: Ledger | null;
+  enabled: () => boolean;
+  /** Current user price overrides (settings.pricing.overrides). */
+  priceBook: () => unknown;
+  prices: PriceTable;
+  logger: Logger;
+  /** Every row as it is queued (live events). Must not throw. */
+  onRow?: (row: LedgerRow) => void;
+}): Metering {
+  // Rebuilt only when the overrides object changes (settings reloads replace it).
+  let bookFor: unknown = Symbol('none');
+  let book: PriceBook | null = null;
+  const currentBook = (): PriceBook => {
+    const overrides = opts.priceBook();
+    if (overrides !== bookFor || book === null) {
+      try {
+        book = createPriceBook(opts.prices, parsePriceOverrides(overrides));
+      } catch (err) {
+        opts.logger.warn(`ignoring invalid price overrides: ${(err as Error).message}`);
+        book = createPriceBook(opts.prices);
+      }
+      bookFor = overrides;
+    }
+    return book;
+  };
+
+  const pending = new Set<Promise<void>>();
+  return {
+    settled: async () => { await Promise.all(pending); },
+    begin(start) {
+      const ledger = opts.ledger;
+      if (!ledger || !opts.enabled()) return null;
+      const ctx: GatewayRequestContext = {
+        id: start.id,
+        tsStart: start.tsStart,
+        tsEnd: start.tsStart,
+        method: start.method,
+        path: start.path,
+        caller: start.caller.kind === 'token' ? { kind: 'token', tokenName: start.caller.token.name } : { kind: 'passthrough' },
+        client: clientFamilyFrom(start.headers['user-agent'], start.headers),
+        session: sessionIdFrom(start.headers, start.info.metadataUserId ?? undefined),
+        agent: agentIdFrom(start.headers),
+        requestedModel: start.info.model,
+        stream: start.info.stream,
+        bytesIn: start.bytesIn,
+        provider: start.provider,
+        keyId: start.keyId,
+        ttfbMs: null,
+        totalMs: null,
+        upstreamRequestId: null,
+        status: null,
+      };
+      let tap: UsageTap | null = null;
+      const record = (row: LedgerRow) => {
+        ledger.record(row);
+        opts.onRow?.(row);
+      };
+      return {
+        onStart(status, headers, ttfbMs) {
+          ctx.status = status;
+          ctx.ttfbMs = ttfbMs;
+          const rid = headers['request-id'];
+          ctx.upstreamRequestId = typeof rid === 'string' ? rid : null;
+          const ct = headers['content-type'];
+          const ce = headers['content-encoding'];
+          tap = createUsageTap({ status, contentType: typeof ct === 'string' ? ct : undefined, contentEncoding: typeof ce === 'string' ? ce : undefined });
+        },
+        onChunk(chunk) {
+          tap?.write(chunk);
+        },
+        onEnd(end) {
+          ctx.totalMs = end.totalMs;
+          ctx.tsEnd = Date.now();
+          const t = tap;
+          if (!t) return;
+          // The tap never rejects; the row is queued once the decoder has drained.
+          const p = t.end({ aborted: end.aborted || end.error !== null }).then((report) => {
+            record(rowFromReport(ctx, report, currentBook()));
+          });
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+        },
+        onFailure(code, totalMs) {
+          ctx.totalMs = totalMs;
+          ctx.tsEnd = Date.now();
+          ctx.gatewayErrorCode = code ?? 'CLIENT_ABORTED';
+          record(rowFromReport(ctx, null, currentBook()));
+        },
+      };
+    },
+  };
+}
