@@ -8,6 +8,7 @@ import { createKeychainStore, envVarFor, keyHint, SecretStoreError, type SecretS
 import { defaultDataDir } from './store/paths.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { VERSION } from './version.js';
+import { importClaudeCode, LedgerCliUsageError, reconcile, showSession, stats } from './cli-ledger.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -33,6 +34,10 @@ Usage:
   sluice key set <provider>        reads the key from stdin, stores it in the OS keychain
   sluice key delete <provider>
   sluice key list                  provider and last 4 characters only
+  sluice stats [--by session|day|model|tool] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
+  sluice sessions show <session-id> [--json]
+  sluice import claude-code [--dir DIR]   cost sessions from Claude Code transcripts
+  sluice reconcile [--session ID] [--json] gateway vs transcript token counts
   sluice --version | --help
 
 Environment:
@@ -60,6 +65,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        by: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        dir: { type: 'string' },
+        session: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
       },
     });
@@ -78,10 +90,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'serve': return await serve(io, dataDir, values.port, values['log-level']);
       case 'token': return await token(io, dataDir, sub, arg);
       case 'key': return await key(io, secrets, sub, arg);
+      case 'stats':
+        if (sub) throw new UsageError(`stats takes no argument "${sub}"; use --by`);
+        return stats(io, dataDir, values);
+      case 'sessions':
+        if (sub !== 'show') throw new UsageError('expected `sluice sessions show <id>`');
+        return showSession(io, dataDir, arg, values);
+      case 'import':
+        if (sub !== 'claude-code') throw new UsageError('expected `sluice import claude-code [--dir DIR]`');
+        return await importClaudeCode(io, dataDir, values.dir);
+      case 'reconcile': return reconcile(io, dataDir, values);
       default: throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof LedgerCliUsageError) {
       io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
       return 2;
     }

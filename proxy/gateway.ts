@@ -49,6 +49,8 @@ export interface Gateway {
   readonly tokens: TokenStore;
   readonly keys: ProviderKeys;
   readonly ledger: Ledger | null;
+  /** Resolves once every finished response's usage row is written to the ledger. */
+  flushUsage(): Promise<void>;
   health(): Record<string, unknown>;
   /** Stops accepting, lets in-flight requests (streams included) finish up to `drainMs`, then closes. */
   close(opts?: { drainMs?: number }): Promise<void>;
@@ -294,6 +296,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     return closing;
   };
 
-  return { url, port: actualPort, settings, tokens, keys, ledger, health, close };
+  const flushUsage = async () => {
+    await metering.settled();
+    ledger?.flush();
+  };
+  return { url, port: actualPort, settings, tokens, keys, ledger, flushUsage, health, close };
 }
 

@@ -75,3 +75,45 @@ test('claude -p completes a prompt through Sluice, forwarded byte for byte', { t
   }
   assert.ok(got[0]!.body.length > 10_000, 'a real Claude Code body (system prompt and tools), not a toy');
 });
+
+test('the ledger session is the transcript Claude Code wrote, with the same token totals', { timeout: 90_000 }, async () => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const projects = join(home.path, '.claude', 'projects');
+  const files: string[] = [];
+  for (const d of await readdir(projects)) for (const f of await readdir(join(projects, d))) if (f.endsWith('.jsonl')) files.push(join(projects, d, f));
+  assert.equal(files.length, 1, 'one transcript from the one session');
+  const sessionId = files[0]!.split('/').at(-1)!.replace(/\.jsonl$/, '');
+
+  // Token totals from the transcript, one per response (lines repeat per content block).
+  const seen = new Map<string, { input_tokens: number; output_tokens: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number }>();
+  for (const line of (await readFile(files[0]!, 'utf8')).split('\n')) {
+    if (!line.trim()) continue;
+    const o = JSON.parse(line) as { type?: string; requestId?: string; message?: { id?: string; usage?: never } };
+    if (o.type === 'assistant' && o.message?.usage) seen.set(`${o.message.id}:${o.requestId}`, o.message.usage);
+  }
+  assert.ok(seen.size >= 1);
+  const t = [...seen.values()].reduce((a, u) => ({
+    input: a.input + u.input_tokens, output: a.output + u.output_tokens,
+    write: a.write + (u.cache_creation_input_tokens ?? 0), read: a.read + (u.cache_read_input_tokens ?? 0),
+  }), { input: 0, output: 0, write: 0, read: 0 });
+
+  await s.gw.flushUsage();
+  const detail = s.gw.ledger!.getSession(sessionId);
+  assert.ok(detail, `ledger has session ${sessionId}`);
+  const g = detail.session;
+  assert.equal(g.tool, 'claude-code');
+  assert.deepEqual([g.inputTokens, g.outputTokens, g.cacheWriteTokens, g.cacheReadTokens], [t.input, t.output, t.write, t.read]);
+  assert.ok(g.costUsd !== null && g.costUsd > 0);
+
+  // Importing the same transcripts adds nothing to the totals and reconciles cleanly.
+  const { importClaudeCodeTranscripts } = await import('../proxy/ledger/import-claude-code.js');
+  const { createPriceBook, loadBundledPrices } = await import('../proxy/pricing/index.js');
+  const r = await importClaudeCodeTranscripts(s.gw.ledger!, { dir: projects, priceBook: createPriceBook(await loadBundledPrices()) });
+  assert.equal(r.responses, seen.size);
+  const after = s.gw.ledger!.getSession(sessionId)!.session;
+  assert.equal(after.outputTokens, g.outputTokens, 'no double counting');
+  const rec = s.gw.ledger!.reconcile({ sessionId });
+  assert.equal(rec.length, 1);
+  assert.equal(rec[0]!.differs, false);
+});

@@ -1,0 +1,149 @@
+// The ledger commands of the `sluice` CLI: stats, sessions show, import claude-code, reconcile.
+// Reads the same SQLite file the gateway writes (WAL lets both run at once).
+import { join } from 'node:path';
+import { openLedger, type Ledger, type ReportBy, type UsageSums } from './ledger/index.js';
+import { importClaudeCodeTranscripts } from './ledger/import-claude-code.js';
+import { createPriceBook, loadBundledPrices, parsePriceOverrides } from './pricing/index.js';
+import { openSettings } from './store/settings.js';
+
+export interface LedgerCliIo {
+  stdout: (s: string) => void;
+  env: Record<string, string | undefined>;
+  home: string;
+}
+
+export class LedgerCliUsageError extends Error {}
+
+export function ledgerPath(dataDir: string): string {
+  return join(dataDir, 'ledger.sqlite');
+}
+
+const BY: readonly ReportBy[] = ['session', 'day', 'model', 'tool'];
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkDate(flag: string, v: string | undefined): string | undefined {
+  if (v !== undefined && !DATE_RE.test(v)) throw new LedgerCliUsageError(`${flag} takes a date as YYYY-MM-DD, got "${v}"`);
+  return v;
+}
+
+/** "$0.0123", "unpriced", or "$1.20 +2 unpriced": never a silent $0 for an unknown model. */
+export function formatCost(s: Pick<UsageSums, 'costUsd' | 'unpricedRequests'>): string {
+  if (s.costUsd === null) return 'unpriced';
+  const dollars = s.costUsd >= 1 ? s.costUsd.toFixed(2) : s.costUsd.toFixed(4);
+  return s.unpricedRequests > 0 ? `$${dollars} +${s.unpricedRequests} unpriced` : `$${dollars}`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+const n = (v: number) => v.toLocaleString('en-US');
+const sumCells = (s: UsageSums) => [n(s.requests), n(s.errors), n(s.inputTokens), n(s.outputTokens), n(s.cacheWriteTokens), n(s.cacheReadTokens), formatCost(s)];
+const SUM_HEAD = ['requests', 'errors', 'input', 'output', 'cache write', 'cache read', 'cost'];
+
+function withLedger<T>(dataDir: string, fn: (l: Ledger) => T): T {
+  const ledger = openLedger(ledgerPath(dataDir));
+  try {
+    return fn(ledger);
+  } finally {
+    ledger.close();
+  }
+}
+
+export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?: string; until?: string; json?: boolean; limit?: string }): number {
+  const by = (o.by ?? 'day') as ReportBy;
+  if (!BY.includes(by)) throw new LedgerCliUsageError(`--by takes one of ${BY.join(', ')}`);
+  const since = checkDate('--since', o.since);
+  const until = checkDate('--until', o.until);
+  const limit = o.limit === undefined ? 1000 : Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new LedgerCliUsageError('--limit takes 1-100000');
+  return withLedger(dataDir, (ledger) => {
+    const totals = ledger.totals({ since, until });
+    if (by === 'session') {
+      const page = ledger.listSessions({ since, until, sort: 'lastSeen', order: 'desc', limit });
+      if (o.json) {
+        io.stdout(`${JSON.stringify({ by, since: since ?? null, until: until ?? null, total: page.total, rows: page.sessions, totals }, null, 2)}\n`);
+        return 0;
+      }
+      io.stdout(table(['session', 'last seen', 'tool', 'models', ...SUM_HEAD], page.sessions.map((s) => [
+        s.sessionId + (s.imported && !s.viaGateway ? ' (imported)' : ''),
+        new Date(s.lastSeen).toISOString().slice(0, 16).replace('T', ' '),
+        s.tool,
+        s.models.join(','),
+        ...sumCells(s),
+      ])));
+    } else {
+      const rows = ledger.report({ by, since, until, limit });
+      if (o.json) {
+        io.stdout(`${JSON.stringify({ by, since: since ?? null, until: until ?? null, rows, totals }, null, 2)}\n`);
+        return 0;
+      }
+      io.stdout(table([by, ...SUM_HEAD], rows.map((r) => [r.key || '(unknown)', ...sumCells(r)])));
+    }
+    io.stdout(`total: ${n(totals.requests)} requests, ${formatCost(totals)}\n`);
+    return 0;
+  });
+}
+
+export function showSession(io: LedgerCliIo, dataDir: string, id: string | undefined, o: { json?: boolean }): number {
+  if (!id) throw new LedgerCliUsageError('sessions show needs a session id (see `sluice stats --by session`)');
+  return withLedger(dataDir, (ledger) => {
+    const detail = ledger.getSession(id, { limit: 10_000 });
+    if (!detail) {
+      io.stdout(o.json ? 'null\n' : `No session "${id}" in the ledger.\n`);
+      return 1;
+    }
+    if (o.json) {
+      io.stdout(`${JSON.stringify(detail, null, 2)}\n`);
+      return 0;
+    }
+    const s = detail.session;
+    io.stdout(`session ${s.sessionId}  tool ${s.tool}${s.project ? `  project ${s.project}` : ''}\n`);
+    io.stdout(`${new Date(s.firstSeen).toISOString()} .. ${new Date(s.lastSeen).toISOString()}  ${n(s.requests)} requests, ${n(s.errors)} errors, ${formatCost(s)}\n\n`);
+    io.stdout(table(['time', 'model', 'status', 'input', 'output', 'cache write', 'cache read', 'ttfb ms', 'cost'], detail.requests.map((r) => [
+      new Date(r.tsStart).toISOString().slice(11, 23),
+      (r.servedModel ?? r.requestedModel ?? '-') + (r.endpoint === 'messages' ? '' : ` (${r.endpoint})`),
+      r.status === null ? (r.errorType ?? '-') : String(r.status),
+      n(r.inputTokens), n(r.outputTokens), n(r.cacheWrite5mTokens + r.cacheWrite1hTokens), n(r.cacheReadTokens),
+      r.ttfbMs === null ? '-' : r.ttfbMs.toFixed(0),
+      !r.billed ? '-' : r.costUsd === null ? 'unpriced' : `$${r.costUsd.toFixed(4)}`,
+    ])));
+    return 0;
+  });
+}
+
+export async function importClaudeCode(io: LedgerCliIo, dataDir: string, dir: string | undefined): Promise<number> {
+  const source = dir ?? join(io.env.CLAUDE_CONFIG_DIR || join(io.home, '.claude'), 'projects');
+  const settings = await openSettings(dataDir);
+  const priceBook = createPriceBook(await loadBundledPrices(), parsePriceOverrides(settings.get().pricing.overrides));
+  const ledger = openLedger(ledgerPath(dataDir));
+  try {
+    const r = await importClaudeCodeTranscripts(ledger, { dir: source, priceBook });
+    io.stdout(`Imported Claude Code transcripts from ${source}: ${r.files} files, ${r.responses} responses, ${r.inserted} new, `
+      + `${r.skippedDuplicates} already known, ${r.shadowedByGateway} also seen by the gateway, ${r.malformed} malformed lines skipped.\n`);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+export function reconcile(io: LedgerCliIo, dataDir: string, o: { session?: string; json?: boolean }): number {
+  return withLedger(dataDir, (ledger) => {
+    const rows = ledger.reconcile({ sessionId: o.session });
+    if (o.json) {
+      io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) io.stdout('No session was seen both through the gateway and in imported transcripts.\n');
+    else io.stdout(table(['session', 'gateway in/out', 'imported in/out', 'matched', 'differs'], rows.map((r) => [
+      r.sessionId,
+      `${n(r.gateway.inputTokens)}/${n(r.gateway.outputTokens)}`,
+      `${n(r.imported.inputTokens)}/${n(r.imported.outputTokens)}`,
+      String(r.matchedMessages),
+      r.differs ? 'YES' : 'no',
+    ])));
+    return 0;
+  });
+}
