@@ -8,9 +8,12 @@ import { createKeychainStore, envVarFor, keyHint, SecretStoreError, type SecretS
 import { defaultDataDir } from './store/paths.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { VERSION } from './version.js';
+import { configureTool, followPort, listTools, ToolsCliUsageError } from './cli-tools.js';
+import { GatewayError } from './errors.js';
 import { importClaudeCode, LedgerCliUsageError, reconcile, showSession, stats } from './cli-ledger.js';
 
 export interface CliIo {
+  cwd?: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   /** Reads standard input to its end (key material arrives here, never in argv). */
@@ -38,6 +41,9 @@ Usage:
   sluice sessions show <session-id> [--json]
   sluice import claude-code [--dir DIR]   cost sessions from Claude Code transcripts
   sluice reconcile [--session ID] [--json] gateway vs transcript token counts
+  sluice tools [--json]                  what each coding tool is configured to use
+  sluice configure <tool> [--dry-run] [--undo] [--port N]
+        tools: claude-code, claude-code-vscode, claude-code-cursor, cursor-terminal, cline, shell
   sluice --version | --help
 
 Environment:
@@ -72,6 +78,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         json: { type: 'boolean' },
         dir: { type: 'string' },
         session: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        undo: { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
       },
     });
@@ -100,14 +108,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (sub !== 'claude-code') throw new UsageError('expected `sluice import claude-code [--dir DIR]`');
         return await importClaudeCode(io, dataDir, values.dir);
       case 'reconcile': return reconcile(io, dataDir, values);
+      case 'tools': return await listTools(io, dataDir, secrets(), values.json === true);
+      case 'configure': {
+        const settings = await openSettings(dataDir);
+        const port = values.port !== undefined ? parsePort(values.port) : io.env.SLUICE_PORT ? parsePort(io.env.SLUICE_PORT) : settings.get().port;
+        return await configureTool(io, dataDir, secrets(), sub, { dryRun: values['dry-run'] === true, undo: values.undo === true, port });
+      }
       default: throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof LedgerCliUsageError) {
+    if (err instanceof UsageError || err instanceof LedgerCliUsageError || err instanceof ToolsCliUsageError) {
       io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
       return 2;
     }
-    if (err instanceof SettingsError || err instanceof TokenError || err instanceof SecretStoreError) {
+    if (err instanceof SettingsError || err instanceof TokenError || err instanceof SecretStoreError || err instanceof GatewayError) {
       io.stderr(`sluice: ${err.message}\n`);
       return 1;
     }
@@ -121,21 +135,35 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+function parsePort(v: string): number {
+  const port = Number(v);
+  if (!/^\d+$/.test(v) || port > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
+  return port;
+}
+
 async function serve(io: CliIo, dataDir: string, portArg: string | undefined, level: string | undefined): Promise<number> {
-  let port: number | undefined;
-  if (portArg !== undefined) {
-    port = Number(portArg);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${portArg}"`);
-  }
+  const port = portArg === undefined ? undefined : parsePort(portArg);
   const logger = createLogger({ level: parseLogLevel(level ?? io.env.SLUICE_LOG_LEVEL), write: (l) => io.stderr(`${l}\n`) });
-  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: io.secrets?.() });
+  const secretStore = io.secrets?.() ?? createKeychainStore();
+  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: secretStore });
   const key = await gw.keys.resolve('anthropic');
-  io.stdout(`Sluice ${VERSION} gateway listening on ${gw.url}\n`);
-  io.stdout(`  data dir: ${dataDir}\n`);
-  io.stdout(key
-    ? `  anthropic key: …${key.hint} (${key.source === 'env' ? envVarFor('anthropic') : 'OS keychain'})\n`
-    : `  anthropic key: none (run \`sluice key set anthropic\`, or set ${envVarFor('anthropic')}); passthrough requests still work\n`);
-  io.stdout(`  Claude Code: ANTHROPIC_BASE_URL=${gw.url} ANTHROPIC_AUTH_TOKEN=<sluice token create NAME>\n`);
+  // Tools configured for another port follow the gateway to this one (before the banner, so
+  // whoever waits for it finds them updated).
+  let moved: string[] = [];
+  try {
+    moved = await followPort(io, dataDir, secretStore, gw.settings, gw.url);
+  } catch (err) {
+    logger.warn(`could not update configured tools for this port: ${(err as Error).message}`);
+  }
+  io.stdout([
+    `Sluice ${VERSION} gateway listening on ${gw.url}`,
+    `  data dir: ${dataDir}`,
+    key
+      ? `  anthropic key: …${key.hint} (${key.source === 'env' ? envVarFor('anthropic') : 'OS keychain'})`
+      : `  anthropic key: none (run \`sluice key set anthropic\`, or set ${envVarFor('anthropic')}); passthrough requests still work`,
+    `  Claude Code: ANTHROPIC_BASE_URL=${gw.url} ANTHROPIC_AUTH_TOKEN=<sluice token create NAME>, or: sluice configure claude-code`,
+    ...(moved.length ? [`  re-pointed configured tools at ${gw.url}: ${moved.join(', ')}`] : []),
+  ].join('\n') + '\n');
   return await new Promise<number>((resolve) => {
     let stopping = false;
     io.onStop?.((signal) => {
@@ -228,6 +256,7 @@ export function processIo(): CliIo {
       return Buffer.concat(chunks).toString('utf8');
     },
     env: process.env,
+    cwd: process.cwd(),
     platform: process.platform,
     home: homedir(),
     onStop: (handler) => {

@@ -29,14 +29,18 @@ export function getToolAdapter(id: string): ToolAdapter {
 }
 
 /**
- * Re-applies every tool Sluice has applied, with a new connection (the port or token changed).
- * The first apply's prior values are kept, so undo still restores the true original.
+ * Re-applies every tool Sluice has applied whose config no longer points at `baseUrl` (the
+ * port changed). Each tool keeps its own token: `connectionFor` supplies it per tool. The
+ * first apply's prior values are kept, so undo still restores the true original.
  */
-export async function reapplyAll(ctx: ToolContext, conn: Connection): Promise<ApplyResult[]> {
+export async function reapplyAll(ctx: ToolContext, baseUrl: string, connectionFor: (id: ToolId) => Promise<Connection>): Promise<ApplyResult[]> {
   const record = await loadRecord(ctx.dataDir);
   const out: ApplyResult[] = [];
   for (const id of Object.keys(record.tools) as ToolId[]) {
-    out.push(await getToolAdapter(id).apply(ctx, conn));
+    const adapter = getToolAdapter(id);
+    const st = await adapter.status(ctx);
+    if (st.state === 'configured-by-sluice' && st.baseUrl === baseUrl) continue;
+    out.push(await adapter.apply(ctx, await connectionFor(id)));
   }
   return out;
 }

@@ -440,8 +440,12 @@ describe('claude-code specifics', () => {
       const original = await read(p);
       await getToolAdapter('claude-code').apply(e.ctx, CONN);
       await writeFile(p, userEdit(p, await read(p)));
-      const res = await reapplyAll(e.ctx, { baseUrl: 'http://127.0.0.1:7555/', token: 'sk-sluice-FAKEtool2' });
+      const asked: string[] = [];
+      const connFor = async (id: string) => { asked.push(id); return { baseUrl: 'http://127.0.0.1:7555/', token: 'sk-sluice-FAKEtool2' }; };
+      const res = await reapplyAll(e.ctx, 'http://127.0.0.1:7555', connFor);
       assert.deepEqual(res.map((r) => r.tool), ['claude-code']);
+      assert.deepEqual(asked, ['claude-code'], 'the connection is asked for per tool');
+      assert.deepEqual(await reapplyAll(e.ctx, 'http://127.0.0.1:7555', connFor), [], 'a tool already on the new URL is left alone');
       const now = await read(p);
       assert.ok(now.includes('"ANTHROPIC_BASE_URL": "http://127.0.0.1:7555"') && now.includes('sk-sluice-FAKEtool2'));
       const u = await getToolAdapter('claude-code').undo(e.ctx);

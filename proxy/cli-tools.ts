@@ -1,0 +1,143 @@
+// `sluice tools` and `sluice configure <tool> [--dry-run] [--undo]`: one-click tool setup with
+// exact undo. Each configured tool gets its own Sluice token (named after the tool), kept in
+// the keychain so a later re-apply (port change) can reuse it.
+import { execFile } from 'node:child_process';
+import { getToolAdapter, listToolAdapters, reapplyAll, CURSOR_BYOK_NOTE, type Connection, type ToolContext, type ToolId } from './tools/index.js';
+import { openSettings, type SettingsStore } from './store/settings.js';
+import { createTokenStore } from './store/tokens.js';
+import type { SecretStore } from './store/secrets.js';
+
+export interface ToolsCliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  platform: NodeJS.Platform;
+  home: string;
+  cwd?: string;
+}
+
+export class ToolsCliUsageError extends Error {}
+
+/** Previews show where the token goes without issuing one (previews mask it anyway). */
+const PLACEHOLDER_TOKEN = 'sk-sluice-new-token-for-this-tool';
+const tokenAccount = (id: ToolId) => `tool-token:${id}`;
+
+export function toolContext(io: ToolsCliIo, dataDir: string, secrets: SecretStore): ToolContext {
+  const platform = io.platform === 'darwin' || io.platform === 'win32' ? io.platform : 'linux';
+  return {
+    platform,
+    home: io.home,
+    env: io.env,
+    dataDir,
+    cwd: io.cwd,
+    secrets,
+    run: (cmd, args) => new Promise((resolve) => {
+      execFile(cmd, args, { windowsHide: true }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      });
+    }),
+  };
+}
+
+export function gatewayUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The tool's token: the one Sluice keeps in the keychain when it is still active, else a new
+ * one (an older active token of that name is revoked, since nothing can recover its value).
+ */
+export async function toolToken(id: ToolId, settings: SettingsStore, secrets: SecretStore, note: (s: string) => void): Promise<string> {
+  const tokens = createTokenStore(settings);
+  let kept: string | null = null;
+  try {
+    kept = await secrets.get(tokenAccount(id));
+  } catch (err) {
+    note(`keychain unavailable (${(err as Error).message}); issuing a fresh token for ${id}`);
+  }
+  if (kept && tokens.verify(kept)?.name === id) return kept;
+  if (tokens.list().some((t) => t.name === id && !t.revokedAt)) {
+    await tokens.revoke(id);
+    note(`replaced the earlier token named "${id}"`);
+  }
+  const { token } = await tokens.create(id);
+  try {
+    await secrets.set(tokenAccount(id), token);
+  } catch { /* headless: the token lives only in the tool's config; a re-apply issues a new one */ }
+  return token;
+}
+
+export async function listTools(io: ToolsCliIo, dataDir: string, secrets: SecretStore, json: boolean): Promise<number> {
+  const ctx = toolContext(io, dataDir, secrets);
+  const rows = [];
+  for (const a of listToolAdapters()) {
+    const [d, st] = await Promise.all([a.detect(ctx), a.status(ctx)]);
+    rows.push({ id: a.id, label: a.label, installed: d.installed, state: st.state, baseUrl: st.baseUrl, notes: d.notes, warnings: d.warnings });
+  }
+  if (json) {
+    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  for (const r of rows) {
+    io.stdout(`${r.id.padEnd(20)} ${r.state.padEnd(22)} ${r.baseUrl ?? ''}\n`);
+    for (const w of r.warnings) io.stdout(`${' '.repeat(21)}! ${w}\n`);
+  }
+  io.stdout(`\n${CURSOR_BYOK_NOTE}\n`);
+  return 0;
+}
+
+export async function configureTool(
+  io: ToolsCliIo, dataDir: string, secrets: SecretStore, id: string | undefined,
+  o: { dryRun: boolean; undo: boolean; port: number },
+): Promise<number> {
+  if (!id) throw new ToolsCliUsageError(`configure needs a tool: ${listToolAdapters().map((a) => a.id).join(', ')}`);
+  const adapter = getToolAdapter(id);
+  const ctx = toolContext(io, dataDir, secrets);
+  const settings = await openSettings(dataDir);
+
+  if (o.undo) {
+    const r = await adapter.undo(ctx);
+    if (!r.undone) {
+      io.stdout(`${adapter.label}: nothing to undo (Sluice had not configured it).\n`);
+      return 0;
+    }
+    for (const f of r.restored) io.stdout(`restored ${f} exactly as it was\n`);
+    for (const f of r.merged) io.stdout(`put back Sluice's keys in ${f} (you edited it since; your edits stay)\n`);
+    for (const k of r.kept) io.stdout(`kept your value of ${k}\n`);
+    for (const n of r.notes) io.stdout(`${n}\n`);
+    const tokens = createTokenStore(settings);
+    if (tokens.list().some((t) => t.name === adapter.id && !t.revokedAt)) await tokens.revoke(adapter.id);
+    await secrets.delete(tokenAccount(adapter.id)).catch(() => false);
+    io.stdout(`${adapter.label}: configuration undone; its Sluice token is revoked.\n`);
+    return 0;
+  }
+
+  const baseUrl = gatewayUrl(o.port);
+  if (o.dryRun) {
+    const p = await adapter.preview(ctx, { baseUrl, token: PLACEHOLDER_TOKEN });
+    for (const f of p.files) io.stdout(f.diff ? f.diff : `${f.path}: no change\n`);
+    for (const e of p.envVars) io.stdout(`${e.mechanism} ${e.name}: ${e.action}\n`);
+    for (const w of p.warnings) io.stdout(`warning: ${w}\n`);
+    for (const n of p.notes) io.stdout(`note: ${n}\n`);
+    io.stdout('(dry run: nothing was written)\n');
+    return 0;
+  }
+  const token = await toolToken(adapter.id, settings, secrets, (s) => io.stderr(`sluice: ${s}\n`));
+  const r = await adapter.apply(ctx, { baseUrl, token });
+  for (const f of r.changed) io.stdout(`updated ${f} (backup beside it)\n`);
+  for (const f of r.unchanged) io.stdout(`${f} already points at Sluice\n`);
+  for (const w of r.warnings) io.stdout(`warning: ${w}\n`);
+  for (const n of r.notes) io.stdout(`note: ${n}\n`);
+  io.stdout(`${adapter.label} now uses Sluice at ${baseUrl} with its own token "${adapter.id}". Undo: sluice configure ${adapter.id} --undo\n`);
+  return 0;
+}
+
+/** After `serve` is listening: tools configured for another port follow the gateway. */
+export async function followPort(io: ToolsCliIo, dataDir: string, secrets: SecretStore, settings: SettingsStore, baseUrl: string): Promise<string[]> {
+  const ctx = toolContext(io, dataDir, secrets);
+  const results = await reapplyAll(ctx, baseUrl, async (id): Promise<Connection> => ({
+    baseUrl,
+    token: await toolToken(id, settings, secrets, (s) => io.stderr(`sluice: ${s}\n`)),
+  }));
+  return results.map((r) => r.tool);
+}
