@@ -1,6 +1,8 @@
 // createGateway(): opens the stores, builds the pipeline and listens on 127.0.0.1. Owns the
 // HTTP server's lifecycle (drain on close). Never imports electron, app/ or renderer/.
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import { createEventBus, type EventBus } from './events.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { createApp, readBody, type ProxyContext } from './server.js';
@@ -16,7 +18,7 @@ import { createKeychainStore, createProviderKeys, type ProviderKeys, type Secret
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 import { join } from 'node:path';
-import { openLedger, type Ledger } from './ledger/index.js';
+import { openLedger, type Ledger, type LedgerRow } from './ledger/index.js';
 import { loadBundledPrices } from './pricing/index.js';
 import { createMetering } from './pipeline/meter.js';
 
@@ -32,6 +34,57 @@ export interface GatewayOptions {
   logger?: Logger;
   /** The usage ledger; default `<dataDir>/ledger.sqlite`, null for none. */
   ledger?: Ledger | null;
+  /** Features built on the core (admin API and dashboard, control stages, exporters). */
+  extensions?: ((internals: GatewayInternals) => GatewayExtension)[];
+}
+
+/** What an extension may use: the gateway's stores and event bus, never its HTTP server. */
+export interface GatewayInternals {
+  dataDir: string;
+  env: Record<string, string | undefined>;
+  settings: SettingsStore;
+  tokens: TokenStore;
+  keys: ProviderKeys;
+  secrets: SecretStore | null;
+  ledger: Ledger | null;
+  events: EventBus;
+  logger: Logger;
+  health(): Record<string, unknown>;
+  /** The gateway's own URL; known once listening (empty before). */
+  url(): string;
+}
+
+/** A request as the stages see it, after auth and body read, before forwarding. */
+export interface ProxyRequest {
+  id: string;
+  tsStart: number;
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  pathname: string;
+  headers: IncomingHttpHeaders;
+  caller: Caller;
+  /** The bytes to forward. A stage that changes them (redaction, cache breakpoints) records why in `notes`. */
+  body: Buffer | null;
+  info: MessagesInfo;
+  /** Stage annotations (verdicts, reservations), kept in memory for the request's lifetime. */
+  notes: Record<string, unknown>;
+}
+
+export interface Stage {
+  name: string;
+  /**
+   * Runs in order after auth; throw a GatewayError to refuse the request. May return a
+   * callback run once the request is finished, with its ledger row (null when not metered).
+   */
+  onRequest(req: ProxyRequest): void | ((row: LedgerRow | null) => void) | Promise<void | ((row: LedgerRow | null) => void)>;
+}
+
+export interface GatewayExtension {
+  name: string;
+  routes?(app: Express): void;
+  stages?: Stage[];
+  close?(): void | Promise<void>;
 }
 
 export interface LastUpstream {
@@ -49,6 +102,7 @@ export interface Gateway {
   readonly tokens: TokenStore;
   readonly keys: ProviderKeys;
   readonly ledger: Ledger | null;
+  readonly events: EventBus;
   /** Resolves once every finished response's usage row is written to the ledger. */
   flushUsage(): Promise<void>;
   health(): Record<string, unknown>;
@@ -136,8 +190,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const ledger = opts.ledger === undefined ? openLedger(join(opts.dataDir, 'ledger.sqlite')) : opts.ledger;
   const prices = await loadBundledPrices();
+  const events = createEventBus((err, type) => logger.warn(`a ${type} listener failed: ${(err as Error).message}`));
   const metering = createMetering({
     ledger,
+    onRow: (row) => events.emit('request:end', row),
     enabled: () => settings.get().metering.enabled,
     priceBook: () => settings.get().pricing.overrides,
     prices,
@@ -193,6 +249,25 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (body && method === 'POST' && MESSAGES_PATHS.has(pathname) && !req.headers['content-encoding']) {
       info = readMessagesInfo(body);
     }
+    const preq: ProxyRequest = { id: requestId, tsStart, method, url: ctx.url, pathname, headers: req.headers, caller, body, info, notes: {} };
+    const finishers: ((row: LedgerRow | null) => void)[] = [];
+    let finished = false;
+    const finish = (row: LedgerRow | null) => {
+      if (finished) return;
+      finished = true;
+      for (const f of finishers) {
+        try { f(row); } catch (err) { logger.warn(`a stage's finish hook failed: ${(err as Error).message}`); }
+      }
+    };
+    try {
+      for (const stage of stages) {
+        const done = await stage.onRequest(preq);
+        if (typeof done === 'function') finishers.push(done);
+      }
+    } catch (err) {
+      finish(null);
+      throw err;
+    }
     let credential: { name: string; value: string } | undefined;
     if (caller.kind === 'token') {
       const key = await keys.resolve('anthropic');
@@ -207,7 +282,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const sink = httpSink(res, requestId);
     const meter = metering.begin({
       id: requestId, tsStart, method, path: pathname, headers: req.headers, caller, info,
-      bytesIn: body?.length ?? 0, provider: 'anthropic', keyId: caller.kind === 'token' ? 'anthropic' : null,
+      bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: caller.kind === 'token' ? 'anthropic' : null,
+    }, finish);
+    if (!meter) res.once('close', () => finish(null));
+    events.emit('request:start', {
+      id: requestId, ts: tsStart, method, path: pathname, tool: caller.kind === 'token' ? caller.token.name : 'passthrough',
+      model: info.model, sessionId: typeof req.headers['x-claude-code-session-id'] === 'string' ? req.headers['x-claude-code-session-id'] : null, stream: info.stream,
     });
     const t0 = performance.now();
     try {
@@ -216,7 +296,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         path: base.pathname.replace(/\/$/, '') + ctx.url,
         method,
         headers: buildUpstreamHeaders(req.rawHeaders, credential),
-        body,
+        body: preq.body,
         headersTimeoutMs: tm.firstByteMs,
         bodyTimeoutMs: tm.idleMs,
       }, sink, abort.signal, meter ?? {});
@@ -239,8 +319,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  let selfUrl = '';
+  const internals: GatewayInternals = {
+    dataDir: opts.dataDir, env, settings, tokens, keys, secrets, ledger, events, logger,
+    health: () => health(), url: () => selfUrl,
+  };
+  const extensions = (opts.extensions ?? []).map((make) => make(internals));
+  const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
+  const selfOrigins = () => (selfUrl ? [selfUrl, selfUrl.replace('127.0.0.1', 'localhost')] : []);
+
   const app = createApp({
-    allowedOrigins: () => settings.get().security.allowedOrigins,
+    // The gateway's own pages (the dashboard) are same-origin; any other origin must be listed.
+    allowedOrigins: () => [...settings.get().security.allowedOrigins, ...selfOrigins()],
+    routes: (a) => { for (const e of extensions) e.routes?.(a); },
     health: () => health(),
     proxy,
     onError: (err, r) => {
@@ -264,6 +355,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${actualPort}`;
+  selfUrl = url;
 
   const health = () => ({
     status: draining ? 'draining' : 'ok',
@@ -291,6 +383,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!opts.dispatcher) await (dispatcher as Agent).close().catch(() => {});
       // Streams have ended: queue their rows, then write them before the process exits.
       await metering.settled();
+      for (const e of extensions) await Promise.resolve(e.close?.()).catch((err: unknown) => logger.warn(`extension ${e.name} failed to close: ${(err as Error).message}`));
       ledger?.close();
     })();
     return closing;
@@ -300,6 +393,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     await metering.settled();
     ledger?.flush();
   };
-  return { url, port: actualPort, settings, tokens, keys, ledger, flushUsage, health, close };
+  return { url, port: actualPort, settings, tokens, keys, ledger, events, flushUsage, health, close };
 }
 

@@ -20,6 +20,8 @@ export interface ServerDeps {
   allowedOrigins(): readonly string[];
   health(): unknown;
   proxy(ctx: ProxyContext): Promise<void>;
+  /** Extra routes (admin API, dashboard), mounted after the guard and before /v1 and the 404. */
+  routes?(app: express.Express): void;
   onError?(err: GatewayError, ctx: { method: string; url: string }): void;
 }
 
@@ -82,6 +84,8 @@ export function createApp(deps: ServerDeps): express.Express {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(body);
   });
+
+  deps.routes?.(app);
 
   app.all('/v1/{*rest}', async (req: Request, res: Response) => {
     const requestId = newRequestId();

@@ -32,8 +32,8 @@ export interface RequestMeter extends Required<Pick<ForwardHooks, 'onStart' | 'o
 }
 
 export interface Metering {
-  /** A meter for one request, or null when metering is off. */
-  begin(start: MeterStart): RequestMeter | null;
+  /** A meter for one request, or null when metering is off. `onRow` gets its row once queued. */
+  begin(start: MeterStart, onRow?: (row: LedgerRow) => void): RequestMeter | null;
   /** Resolves once every ended response's row is queued (before closing the ledger). */
   settled(): Promise<void>;
 }
@@ -68,7 +68,7 @@ export function createMetering(opts: {
   const pending = new Set<Promise<void>>();
   return {
     settled: async () => { await Promise.all(pending); },
-    begin(start) {
+    begin(start, onRowOfRequest) {
       const ledger = opts.ledger;
       if (!ledger || !opts.enabled()) return null;
       const ctx: GatewayRequestContext = {
@@ -94,6 +94,7 @@ export function createMetering(opts: {
       let tap: UsageTap | null = null;
       const record = (row: LedgerRow) => {
         ledger.record(row);
+        onRowOfRequest?.(row);
         opts.onRow?.(row);
       };
       return {
@@ -113,7 +114,10 @@ export function createMetering(opts: {
           ctx.totalMs = end.totalMs;
           ctx.tsEnd = Date.now();
           const t = tap;
-          if (!t) return;
+          if (!t) {
+            record(rowFromReport(ctx, null, currentBook()));
+            return;
+          }
           // The tap never rejects; the row is queued once the decoder has drained.
           const p = t.end({ aborted: end.aborted || end.error !== null }).then((report) => {
             record(rowFromReport(ctx, report, currentBook()));
