@@ -156,20 +156,24 @@ describe('streaming, errors and aborts', () => {
     s.mock.setBehavior(anthropicBehavior);
   });
 
-  test('upstream 529 and 400 bodies and headers are returned unmodified', async () => {
+  test('upstream 529, 400 and 429 bodies and headers are returned unmodified (retries off)', async () => {
+    // A stack of its own: the 429 rests the only key, which must not leak into other tests.
+    const own = await startStack();
+    await own.gw.settings.update((x) => { x.resilience.retry.maxAttempts = 1; });
     const bodies: [number, string, Record<string, string>][] = [
       [529, '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_011CU"}', {}],
       [400, '{"type":"error","error":{"type":"invalid_request_error","message":"messages.0.content: Extra inputs are not permitted"},"request_id":"req_02"}', {}],
       [429, '{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}', { 'retry-after': '17', 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': '2026-11-21T10:00:00Z' }],
     ];
     for (const [status, text, extra] of bodies) {
-      s.mock.setBehavior((req, res) => sendJson(req, res, status, text, extra));
-      const res = await rawRequest(`${s.gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(s.token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
+      own.mock.setBehavior((req, res) => sendJson(req, res, status, text, extra));
+      const res = await rawRequest(`${own.gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(own.token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
       assert.equal(res.status, status);
       assert.equal(res.body.toString(), text);
       for (const [k, v] of Object.entries(extra)) assert.equal(res.headers[k], v);
     }
-    s.mock.setBehavior(anthropicBehavior);
+    assert.equal(own.mock.requests.length, 3, 'one attempt each');
+    await own.close();
   });
 
   test('an event: error inside a 200 stream is forwarded as sent', async () => {
@@ -384,11 +388,18 @@ describe('upstream failures before the first byte', () => {
     const dir = await tempDir();
     const gw = await createGateway({ dataDir: dir.path, port: 0, secrets: null, env: { SLUICE_ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY }, logger: createLogger({ level: 'silent' }) });
     const { token } = await gw.tokens.create('t');
-    const t0 = performance.now();
-    const res = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
+    // With retries (the default), the attempts and their backoff still end well inside the
+    // 10 s connect timeout; with retries off the answer is immediate.
+    let t0 = performance.now();
+    let res = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
     assert.equal(res.status, 502);
     assert.equal(JSON.parse(res.body.toString()).error.type, 'gateway_upstream_unreachable');
-    assert.ok(performance.now() - t0 < 2000);
+    assert.ok(performance.now() - t0 < 10_000);
+    await gw.settings.update((x) => { x.resilience.retry.maxAttempts = 1; });
+    t0 = performance.now();
+    res = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
+    assert.equal(res.status, 502);
+    assert.ok(performance.now() - t0 < 1000);
     const h = JSON.parse((await rawRequest(`${gw.url}/health`)).body.toString());
     assert.equal(h.lastUpstream.ok, false);
     assert.equal(h.lastUpstream.error, 'GATEWAY_UPSTREAM_UNREACHABLE');
@@ -409,7 +420,7 @@ describe('upstream failures before the first byte', () => {
 
   test('first-byte timeout: 504 envelope', async () => {
     const s = await startStack({ behavior: async (req, res) => { await Promise.race([req.closed, sleep(5000)]); if (!res.headersSent && !req.closedEarly) res.end(); } });
-    await s.gw.settings.update((x) => { x.timeouts.firstByteMs = 1000; });
+    await s.gw.settings.update((x) => { x.timeouts.firstByteMs = 1000; x.resilience.retry.maxAttempts = 1; });
     const gw2 = await createGateway({ dataDir: s.dataDir, port: 0, secrets: null, env: { SLUICE_ANTHROPIC_BASE_URL: s.mock.url, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY }, logger: createLogger({ level: 'silent' }) });
     const t0 = performance.now();
     const res = await rawRequest(`${gw2.url}/v1/messages`, { method: 'POST', headers: authHeaders(s.token), body: '{"model":"m","max_tokens":1,"messages":[]}' });

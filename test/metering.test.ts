@@ -54,7 +54,10 @@ test('a streamed response: usage from message_start + cumulative message_delta, 
   assert.equal(row.costUsd, expectedUsd({ in: 12, w5: 100, w1: 0, read: 2000, out: 9 }));
   assert.ok(row.ttfbMs !== null && row.ttfbMs >= 0);
   assert.ok(row.bytesIn > 0 && row.bytesOut > 0);
-  assert.equal(row.keyId, 'anthropic');
+  assert.equal(row.keyId, 'anthropic:env', 'the key by name (SLUICE_ANTHROPIC_API_KEY), never the key');
+  assert.equal(row.target, 'anthropic');
+  assert.equal(row.attemptsMade, 1);
+  assert.equal(row.fallback, false);
 });
 
 test('5-minute and 1-hour cache writes are priced separately', async () => {

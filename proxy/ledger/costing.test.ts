@@ -76,6 +76,33 @@ test('a priced streamed message: tokens, cache split, exact cost and metadata', 
   );
 });
 
+test('routing fields are copied to the row, and only the delivered response is billed', () => {
+  const attempts = [
+    { n: 1, ts: 1_000, target: 'anthropic', keyId: 'anthropic', model: 'test-sonnet', status: 529, error: 'overloaded_error', durationMs: 90, waitMs: 0 },
+    { n: 2, ts: 1_600, target: 'anthropic-eu', keyId: 'anthropic-eu', model: 'test-sonnet', status: 200, error: null, durationMs: 1_800, waitMs: 510 },
+  ];
+  const tags = { team: 'infra', costCentre: 'cc-42' };
+  const features = { promptTokens: 12_000 };
+  const c = ctx({ target: 'anthropic-eu', attemptsMade: 2, fallback: true, route: 'eu', arm: 'B', tags, tier: 'complex', features, redacted: true, attempts });
+  const row = rowFromReport(c, report(), book);
+  // The same $0.0105 as a single-attempt request: the 529 attempt costs nothing.
+  assert.equal(row.costPico, 10_500_000_000);
+  assert.equal(row.billed, true);
+  assert.deepEqual(
+    [row.target, row.attemptsMade, row.fallback, row.route, row.arm, row.tags, row.tier, row.features, row.redacted, row.attempts],
+    ['anthropic-eu', 2, true, 'eu', 'B', { team: 'infra', costCentre: 'cc-42' }, 'complex', { promptTokens: 12_000 }, true, attempts],
+  );
+  // Later changes to the context must not reach a row that is already queued.
+  attempts[0]!.status = 200;
+  c.attempts!.push({ ...attempts[1]!, n: 3 });
+  tags.team = 'web';
+  features.promptTokens = 1;
+  assert.deepEqual([row.attempts!.length, row.attempts![0]!.status, row.tags!.team, row.features!.promptTokens], [2, 529, 'infra', 12_000]);
+  // Explicit nulls are kept as nulls, not dropped.
+  const nulls = rowFromReport(ctx({ target: null, tags: null, features: null, route: null }), report(), book);
+  assert.deepEqual([nulls.target, nulls.tags, nulls.features, nulls.route, 'arm' in nulls], [null, null, null, null, false]);
+});
+
 test('passthrough callers are attributed to their client family', () => {
   const row = rowFromReport(ctx({ caller: { kind: 'passthrough' }, client: { family: 'cline', version: null } }), report(), book);
   assert.equal(row.tool, 'cline');

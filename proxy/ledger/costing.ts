@@ -4,7 +4,7 @@
 import type { AgentAttribution, ClientInfo, SessionAttribution } from '../meter/attribution.js';
 import type { Usage, UsageReport } from '../meter/usage-tap.js';
 import type { PriceBook } from '../pricing/cost.js';
-import type { Endpoint, LedgerRow } from './types.js';
+import type { AttemptRecord, Endpoint, LedgerRow } from './types.js';
 
 /** Who called, as the auth stage decided. */
 export type CallerInfo = { kind: 'token'; tokenName: string } | { kind: 'passthrough' };
@@ -39,6 +39,43 @@ export interface GatewayRequestContext {
   gatewayErrorCode?: string | null;
   /** The Message Batches API prices every token at half. */
   batch?: boolean;
+
+  // Routing, as the route/forward stages decided; copied to the row as is (LedgerRow documents
+  // the defaults the ledger stores when one is absent).
+  /** The upstream target that served the request. */
+  target?: string | null;
+  attemptsMade?: number;
+  /** Served by a fallback target or model rather than the first choice. */
+  fallback?: boolean;
+  route?: string | null;
+  arm?: string | null;
+  tags?: Record<string, string> | null;
+  tier?: string | null;
+  features?: Record<string, unknown> | null;
+  /** A guardrail redaction changed the forwarded bytes. */
+  redacted?: boolean;
+  /** Every upstream attempt, the delivered one included. Only the delivered response is billed. */
+  attempts?: AttemptRecord[];
+}
+
+/**
+ * The routing fields present in `ctx`, copied so a context reused or mutated after the row is
+ * queued cannot change it. Absent fields stay absent, so rows of a gateway without routing are
+ * exactly what they were before.
+ */
+function routingOf(ctx: GatewayRequestContext): Partial<LedgerRow> {
+  const out: Partial<LedgerRow> = {};
+  if (ctx.target !== undefined) out.target = ctx.target;
+  if (ctx.attemptsMade !== undefined) out.attemptsMade = ctx.attemptsMade;
+  if (ctx.fallback !== undefined) out.fallback = ctx.fallback;
+  if (ctx.route !== undefined) out.route = ctx.route;
+  if (ctx.arm !== undefined) out.arm = ctx.arm;
+  if (ctx.tags !== undefined) out.tags = ctx.tags === null ? null : { ...ctx.tags };
+  if (ctx.tier !== undefined) out.tier = ctx.tier;
+  if (ctx.features !== undefined) out.features = ctx.features === null ? null : { ...ctx.features };
+  if (ctx.redacted !== undefined) out.redacted = ctx.redacted;
+  if (ctx.attempts !== undefined) out.attempts = ctx.attempts.map((a) => ({ ...a }));
+  return out;
 }
 
 /**
@@ -116,7 +153,9 @@ export function costPicoOf(priceBook: PriceBook, model: string | null, usage: Us
  * Billed means the upstream charged for it: a 2xx Messages response that reported usage. A
  * stream cut short (client gone, error event after message_start) still bills the tokens the
  * stream reported, which is what Anthropic charges for. count_tokens, models, failed attempts
- * (non-2xx, no response) are not billed and cost 0.
+ * (non-2xx, no response) are not billed and cost 0. With retries or fallbacks, `report` is the
+ * delivered response and is the only thing billed; the earlier attempts travel in
+ * `ctx.attempts` as metadata.
  */
 export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | null, priceBook: PriceBook): LedgerRow {
   const endpoint = endpointOf(ctx.path);
@@ -166,5 +205,6 @@ export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | 
     complete: report?.complete ?? false,
     source: 'gateway',
     project: null,
+    ...routingOf(ctx),
   };
 }

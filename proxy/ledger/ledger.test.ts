@@ -35,7 +35,7 @@ describe('schema', () => {
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    assert.deepEqual(tables, ['daily', 'requests', 'session_models', 'sessions']);
+    assert.deepEqual(tables, ['attempts', 'daily', 'requests', 'session_models', 'sessions']);
     db.close();
     const again = open(path);
     assert.equal(again.totals().requests, 1);

@@ -1,5 +1,6 @@
-// Read side of the ledger: session lists, one session's requests, reports, totals and the
-// gateway-vs-transcript reconciliation, all aggregated in SQL. Imports pricing's picoToUsd only.
+// Read side of the ledger: session lists, one session's requests, reports, totals, the
+// gateway-vs-transcript reconciliation, upstream attempts and export paging, all aggregated in
+// SQL. Imports pricing's picoToUsd and the error taxonomy only.
 //
 // Integers are read as BigInt (safeIntegers) because summed pico-dollars pass 2^53 at about
 // $9,007; they become a float USD once, here at the edge (`picoToUsd`).
@@ -10,13 +11,18 @@ import { localDay, toRange, type TimeRange, type TzOffset } from './dates.js';
 import { ERROR_SQL, type DbRequestRow } from './writer.js';
 import {
   SESSION_SORTS,
+  type AttemptRecord,
+  type AttemptStatsRow,
   type CallerKind,
   type Endpoint,
   type ListSessionsQuery,
+  type RangeQuery,
   type ReconcileRow,
   type ReportQuery,
   type ReportRow,
   type RequestRecord,
+  type RequestsInRangeQuery,
+  type RequestsPage,
   type RowSource,
   type SessionDetail,
   type SessionPage,
@@ -108,7 +114,25 @@ function sessionOf(r: Raw): SessionSummary {
   };
 }
 
-function requestOf(raw: Raw): RequestRecord {
+function jsonObjectOrNull<T>(v: unknown): T | null {
+  return typeof v === 'string' ? (JSON.parse(v) as T) : null;
+}
+
+function attemptOf(r: Raw): AttemptRecord {
+  return {
+    n: n(r.n),
+    ts: n(r.ts),
+    target: r.target as string,
+    keyId: sOrNull(r.key_id),
+    model: sOrNull(r.model),
+    status: nOrNull(r.status),
+    error: sOrNull(r.error),
+    durationMs: nOrNull(r.duration_ms),
+    waitMs: nOrNull(r.wait_ms),
+  };
+}
+
+function requestOf(raw: Raw, attempts: AttemptRecord[]): RequestRecord {
   const r = raw as unknown as DbRequestRow;
   const cost = raw.cost_pico as bigint | null;
   return {
@@ -153,6 +177,16 @@ function requestOf(raw: Raw): RequestRecord {
     source: r.source as RowSource,
     project: r.project,
     counted: n(r.counted) === 1,
+    target: r.target,
+    attemptsMade: n(r.attempts),
+    fallback: n(r.fallback) === 1,
+    route: r.route,
+    arm: r.arm,
+    tags: jsonObjectOrNull<Record<string, string>>(r.tags),
+    tier: r.tier,
+    features: jsonObjectOrNull<Record<string, unknown>>(r.features),
+    redacted: n(r.redacted) === 1,
+    attempts,
   };
 }
 
@@ -177,12 +211,32 @@ function likeAnywhere(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/**
+ * The JSON path of one tag in `requests.tags`. Quoted, so keys with dots, dashes or spaces work;
+ * SQLite's quoted path labels have no escapes, so a key with a quote or backslash cannot be named.
+ */
+function tagPath(tagKey: unknown): string {
+  if (typeof tagKey !== 'string' || tagKey === '' || tagKey.length > 200) {
+    throw new InvalidRequestError('Reports by tag need tagKey: the tag to group by (1 to 200 characters).');
+  }
+  if (/["\\\u0000-\u001f]/.test(tagKey)) throw new InvalidRequestError('tagKey cannot contain quotes, backslashes or control characters.');
+  return `$."${tagKey}"`;
+}
+
+const MAX_IDS = 100_000;
+
 export interface Queries {
   listSessions(q?: ListSessionsQuery): SessionPage;
   getSession(id: string, page?: { limit?: number; offset?: number }): SessionDetail | null;
   report(q: ReportQuery): ReportRow[];
   totals(q?: { since?: string | number; until?: string | number }): UsageSums;
   reconcile(q?: { sessionId?: string }): ReconcileRow[];
+  /** Attempts of each given request id, ordered by `n`; an id without attempts maps to []. */
+  attemptsFor(requestIds: readonly string[]): Map<string, AttemptRecord[]>;
+  /** Attempt outcomes per (target, key) for attempts sent in the range, ordered by target then key. */
+  attemptStats(q?: RangeQuery): AttemptStatsRow[];
+  /** One page of stored requests (counted or not) by (tsStart, id), for export. */
+  requestsInRange(q?: RequestsInRangeQuery): RequestsPage;
 }
 
 export function createQueries(db: Db, tz: TzOffset): Queries {
@@ -272,11 +326,82 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM sessions s WHERE s.session_id = ?`).get(id) as Raw | undefined;
     if (row === undefined) return null;
     const requests = stmt('SELECT * FROM requests WHERE session_id = ? ORDER BY ts_start, id LIMIT ? OFFSET ?').all(id, limit, offset) as Raw[];
-    return { session: sessionOf(row), requests: requests.map(requestOf) };
+    return { session: sessionOf(row), requests: withAttempts(requests) };
   };
 
-  const fromRequests = (range: TimeRange, keySql: string | null, extraWhere: string[], order: string, limit: number | null): Raw[] => {
+  /** Attempts for many requests in one statement (ids passed as one JSON array, so one cached plan). */
+  const attemptsByRequest = (ids: readonly string[]): Map<string, AttemptRecord[]> => {
+    const out = new Map<string, AttemptRecord[]>();
+    for (const id of ids) out.set(id, []);
+    if (ids.length === 0) return out;
+    const rows = stmt('SELECT * FROM attempts WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, n')
+      .all(JSON.stringify(ids)) as Raw[];
+    for (const r of rows) out.get(r.request_id as string)!.push(attemptOf(r));
+    return out;
+  };
+
+  const withAttempts = (rows: Raw[]): RequestRecord[] => {
+    const attempts = attemptsByRequest(rows.map((r) => r.id as string));
+    return rows.map((r) => requestOf(r, attempts.get(r.id as string)!));
+  };
+
+  const attemptsFor = (requestIds: readonly string[]): Map<string, AttemptRecord[]> => {
+    if (!Array.isArray(requestIds) || requestIds.some((id) => typeof id !== 'string')) {
+      throw new InvalidRequestError('requestIds must be an array of request ids.');
+    }
+    if (requestIds.length > MAX_IDS) throw new InvalidRequestError(`At most ${MAX_IDS} request ids at a time.`);
+    return attemptsByRequest(requestIds);
+  };
+
+  const attemptStats = (q: RangeQuery = {}): AttemptStatsRow[] => {
     const params: unknown[] = [];
+    const where = rangeWhere(toRange(q.since, q.until, tz), 'ts', params);
+    // sum() of a comparison counts the rows where it holds; NULL status (no response) is false in
+    // every comparison, so it lands in network_errors only.
+    const rows = stmt(`SELECT target, key_id, count(*) AS attempts,
+        sum(status BETWEEN 200 AND 299) AS successes,
+        sum(status = 429) AS rate_limited,
+        sum(status = 529) AS overloaded,
+        sum(status BETWEEN 500 AND 599 AND status <> 529) AS server_errors,
+        sum(status BETWEEN 400 AND 499 AND status <> 429) AS client_errors,
+        sum(status IS NULL) AS network_errors,
+        avg(wait_ms) AS mean_wait_ms
+      FROM attempts ${whereSql(where)} GROUP BY target, key_id ORDER BY target, key_id`).all(...params) as Raw[];
+    return rows.map((r) => ({
+      target: r.target as string,
+      keyId: sOrNull(r.key_id),
+      attempts: n(r.attempts),
+      successes: n(r.successes),
+      rateLimited: n(r.rate_limited),
+      overloaded: n(r.overloaded),
+      serverErrors: n(r.server_errors),
+      clientErrors: n(r.client_errors),
+      networkErrors: n(r.network_errors),
+      meanWaitMs: nOrNull(r.mean_wait_ms),
+    }));
+  };
+
+  const requestsInRange = (q: RequestsInRangeQuery = {}): RequestsPage => {
+    const limit = intIn(q.limit, 'limit', 1000, 1, 100_000);
+    const params: unknown[] = [];
+    const where = rangeWhere(toRange(q.since, q.until, tz), 'ts_start', params);
+    if (q.afterId !== undefined) {
+      const after = typeof q.afterId === 'string' ? stmt('SELECT ts_start FROM requests WHERE id = ?').get(q.afterId) as Raw | undefined : undefined;
+      if (after === undefined) throw new InvalidRequestError('afterId must be the id of a stored request (the previous page\'s nextAfterId).');
+      // Keyset paging: rows written meanwhile never shift a page the way OFFSET would.
+      where.push('(ts_start, id) > (?, ?)');
+      params.push(after.ts_start, q.afterId);
+    }
+    // One row past the page says whether another page follows.
+    const rows = stmt(`SELECT * FROM requests ${whereSql(where)} ORDER BY ts_start, id LIMIT ?`).all(...params, limit + 1) as Raw[];
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    return { requests: withAttempts(page), nextAfterId: more ? (page[page.length - 1]!.id as string) : null };
+  };
+
+  const fromRequests = (range: TimeRange, keySql: string | null, extraWhere: string[], order: string, limit: number | null, keyParams: unknown[] = []): Raw[] => {
+    // Parameters in SQL text order: the key expression's come first.
+    const params: unknown[] = [...keyParams];
     const where = ['counted = 1', ...extraWhere, ...rangeWhere(range, 'ts_start', params)];
     const key = keySql === null ? '' : `${keySql} AS key, `;
     const group = keySql === null ? '' : 'GROUP BY key';
@@ -312,8 +437,17 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
         }
         break;
       }
+      case 'target':
+      case 'route':
+      case 'arm':
+        // No rollup holds these: answered from the rows in the range (ts index when bounded).
+        rows = fromRequests(range, `coalesce(${q.by}, '')`, [], byCost, limit);
+        break;
+      case 'tag':
+        rows = fromRequests(range, "coalesce(json_extract(tags, ?), '')", [], byCost, limit, [tagPath(q.tagKey)]);
+        break;
       default:
-        throw new InvalidRequestError(`Unknown report grouping ${JSON.stringify(String((q as { by: unknown }).by).slice(0, 40))}; use day, model, tool or session.`);
+        throw new InvalidRequestError(`Unknown report grouping ${JSON.stringify(String((q as { by: unknown }).by).slice(0, 40))}; use day, model, tool, session, target, route, arm or tag.`);
     }
     return rows.map((r) => ({ key: String(r.key ?? ''), ...sumsOf(r) }));
   };
@@ -363,5 +497,5 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     });
   };
 
-  return { listSessions, getSession, report, totals, reconcile };
+  return { listSessions, getSession, report, totals, reconcile, attemptsFor, attemptStats, requestsInRange };
 }

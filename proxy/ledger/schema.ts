@@ -121,9 +121,45 @@ CREATE TABLE daily (
 ) WITHOUT ROWID;
 `;
 
+// V2: routing metadata and upstream attempts.
+// - New `requests` columns are nullable or defaulted, so ADD COLUMN upgrades a v1 file in place
+//   without rewriting its rows: old rows read as target NULL, 1 attempt, no fallback, not redacted.
+// - `tags` and `features` hold JSON objects; the CHECKs keep json_extract in reports from ever
+//   meeting malformed text.
+// - `attempts` holds every upstream attempt of a request. They are never billed and never
+//   counted: the rollups read `requests` only. The foreign key makes an attempt without its
+//   request impossible; the writer inserts both in one transaction.
+const V2 = `
+ALTER TABLE requests ADD COLUMN target TEXT;
+ALTER TABLE requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1 CHECK (attempts >= 0);
+ALTER TABLE requests ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0 CHECK (fallback IN (0, 1));
+ALTER TABLE requests ADD COLUMN route TEXT;
+ALTER TABLE requests ADD COLUMN arm TEXT;
+ALTER TABLE requests ADD COLUMN tags TEXT CHECK (tags IS NULL OR CASE WHEN json_valid(tags) THEN json_type(tags) = 'object' ELSE 0 END);
+ALTER TABLE requests ADD COLUMN tier TEXT;
+ALTER TABLE requests ADD COLUMN features TEXT CHECK (features IS NULL OR CASE WHEN json_valid(features) THEN json_type(features) = 'object' ELSE 0 END);
+ALTER TABLE requests ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1));
+
+CREATE TABLE attempts (
+  request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL CHECK (n >= 1),
+  ts INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  key_id TEXT,
+  model TEXT,
+  status INTEGER,
+  error TEXT,
+  duration_ms REAL,
+  wait_ms REAL,
+  PRIMARY KEY (request_id, n)
+) WITHOUT ROWID;
+CREATE INDEX attempts_ts ON attempts (ts);
+`;
+
 /** Ordered; a version is never edited once released, only followed by a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, up: (db) => db.exec(V1) },
+  { version: 2, up: (db) => db.exec(V2) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -57,13 +57,69 @@ export interface LedgerRow {
   source: RowSource;
   /** Imports: the transcript's cwd. */
   project: string | null;
+
+  // Routing fields (schema v2). Optional so rows built before routing existed still type-check;
+  // the writer stores the stated default when one is left out.
+  /** The upstream target that served the request ('anthropic', 'anthropic-eu', 'openrouter'). Default null. */
+  target?: string | null;
+  /** Upstream attempts made. Default: `attempts.length` when attempts are given, else 1. */
+  attemptsMade?: number;
+  /** Served by a fallback target or fallback model rather than the first choice. Default false. */
+  fallback?: boolean;
+  /** Name of the routing rule that matched. Default null. */
+  route?: string | null;
+  /** A/B arm name. Default null. */
+  arm?: string | null;
+  /** Billing tags, e.g. { team: 'infra', costCentre: 'cc-42' }. Default null. */
+  tags?: Record<string, string> | null;
+  /** Smart-routing complexity tier. Default null. */
+  tier?: string | null;
+  /** The features the tier was decided from (JSON-serialisable). Default null. */
+  features?: Record<string, unknown> | null;
+  /** A guardrail redaction changed the forwarded bytes. Default false. */
+  redacted?: boolean;
+  /**
+   * Every upstream attempt, the delivered one included. Stored in the same transaction as the
+   * row; never billed and never counted as requests (only the row's own usage is). Default [].
+   */
+  attempts?: AttemptRecord[];
 }
 
-/** A stored row as `getSession` returns it. */
+/** One upstream attempt of a request. Metadata only. */
+export interface AttemptRecord {
+  /** 1-based, unique within the request. */
+  n: number;
+  /** ms epoch when the attempt was sent. */
+  ts: number;
+  target: string;
+  /** A key name ('anthropic:2'), never key material. */
+  keyId: string | null;
+  model: string | null;
+  /** Upstream HTTP status; null when no response arrived. */
+  status: number | null;
+  /** Error type or code ('overloaded_error', 'UND_ERR_SOCKET'); null on success. */
+  error: string | null;
+  durationMs: number | null;
+  /** Backoff or cooldown waited before this attempt was sent. */
+  waitMs: number | null;
+}
+
+/** A stored row as `getSession` and `requestsInRange` return it: every v2 field filled in. */
 export interface RequestRecord extends LedgerRow {
   /** False when an imported row duplicates a gateway record of the same upstream message. */
   counted: boolean;
   costUsd: number | null;
+  target: string | null;
+  attemptsMade: number;
+  fallback: boolean;
+  route: string | null;
+  arm: string | null;
+  tags: Record<string, string> | null;
+  tier: string | null;
+  features: Record<string, unknown> | null;
+  redacted: boolean;
+  /** Ordered by `n`; empty for rows written without attempts (v1 rows, imports). */
+  attempts: AttemptRecord[];
 }
 
 /** Sums shared by every aggregate the ledger returns. */
@@ -126,18 +182,68 @@ export interface SessionDetail {
   requests: RequestRecord[];
 }
 
-export type ReportBy = 'day' | 'model' | 'tool' | 'session';
+export type ReportBy = 'day' | 'model' | 'tool' | 'session' | 'target' | 'route' | 'arm' | 'tag';
 
 export interface ReportQuery {
   by: ReportBy;
+  /** With `by: 'tag'`: which tag groups the rows (e.g. 'team'). Ignored otherwise. */
+  tagKey?: string;
   since?: DateBound;
   until?: DateBound;
   limit?: number;
 }
 
 export interface ReportRow extends UsageSums {
-  /** The day ('YYYY-MM-DD'), model id ('' when unknown), tool or session id. */
+  /**
+   * The day ('YYYY-MM-DD'), model id ('' when unknown), tool, session id, target, route, arm or
+   * tag value ('' when the row has none).
+   */
   key: string;
+}
+
+export interface RangeQuery {
+  /** 'YYYY-MM-DD' (local) or ms epoch, inclusive. */
+  since?: DateBound;
+  /** 'YYYY-MM-DD' (local, that day included) or ms epoch (exclusive). */
+  until?: DateBound;
+}
+
+export interface RequestsInRangeQuery extends RangeQuery {
+  /** Page size, 1 to 100,000. Default 1000. */
+  limit?: number;
+  /** The last id of the previous page (its `nextAfterId`); the page continues after that row. */
+  afterId?: string;
+}
+
+export interface RequestsPage {
+  /** Ordered by (tsStart, id); every row, counted or not. */
+  requests: RequestRecord[];
+  /** Pass as `afterId` for the next page; null when this page was the last. */
+  nextAfterId: string | null;
+}
+
+/**
+ * Upstream attempts for one (target, key). The outcome counts are disjoint: a 529 is
+ * `overloaded`, not also a server error; 1xx/3xx fall in none of them.
+ */
+export interface AttemptStatsRow {
+  target: string;
+  keyId: string | null;
+  attempts: number;
+  /** 2xx. */
+  successes: number;
+  /** 429. */
+  rateLimited: number;
+  /** 529. */
+  overloaded: number;
+  /** 5xx other than 529. */
+  serverErrors: number;
+  /** 4xx other than 429. */
+  clientErrors: number;
+  /** No response (status null): connection, TLS, timeout. */
+  networkErrors: number;
+  /** Mean of the recorded waits before an attempt; null when none was recorded. */
+  meanWaitMs: number | null;
 }
 
 export interface TokenKinds {

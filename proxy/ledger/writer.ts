@@ -1,6 +1,10 @@
 // Writes ledger rows and keeps the rollups (`sessions`, `session_models`, `daily`) in step, all
 // inside the caller's one transaction. Imports better-sqlite3 types and dates only.
 //
+// Upstream attempts (schema v2) go into `attempts` in the same transaction as their request row
+// and follow its fate: inserted with it, ignored with a duplicate id, replaced with a replaced
+// import. They never touch the rollups: only the delivered response is billed or counted.
+//
 // Duplicate rules (one upstream response is counted once):
 // - Same id again: ignored, except an imported row whose new copy reports more output tokens
 //   (a transcript read while the response was still being written, read again later): the
@@ -13,7 +17,7 @@
 //   gateway record wins because it carries the tool, key, status and timings.
 import type BetterSqlite3 from 'better-sqlite3';
 import { localDay, type TzOffset } from './dates.js';
-import type { LedgerRow, WriteResult } from './types.js';
+import type { AttemptRecord, LedgerRow, WriteResult } from './types.js';
 
 type Db = BetterSqlite3.Database;
 
@@ -59,6 +63,32 @@ export interface DbRequestRow {
   source: string;
   project: string | null;
   counted: number;
+  target: string | null;
+  /** Upstream attempts made (LedgerRow.attemptsMade). */
+  attempts: number;
+  fallback: number;
+  route: string | null;
+  arm: string | null;
+  /** JSON object text. */
+  tags: string | null;
+  tier: string | null;
+  /** JSON object text. */
+  features: string | null;
+  redacted: number;
+}
+
+/** A stored `attempts` row, column names as in SQL. */
+export interface DbAttemptRow {
+  request_id: string;
+  n: number;
+  ts: number;
+  target: string;
+  key_id: string | null;
+  model: string | null;
+  status: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  wait_ms: number | null;
 }
 
 const COLUMNS = [
@@ -68,7 +98,10 @@ const COLUMNS = [
   'upstream_request_id', 'message_id', 'bytes_in', 'bytes_out', 'provider', 'key_id', 'input_tokens',
   'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens',
   'web_search_requests', 'cost_pico', 'billed', 'complete', 'source', 'project', 'counted',
+  'target', 'attempts', 'fallback', 'route', 'arm', 'tags', 'tier', 'features', 'redacted',
 ] as const;
+
+const ATTEMPT_COLUMNS = ['request_id', 'n', 'ts', 'target', 'key_id', 'model', 'status', 'error', 'duration_ms', 'wait_ms'] as const;
 
 /**
  * The one definition of "error" for rows and rollups; the SQL twin is ERROR_SQL, and the two
@@ -91,6 +124,52 @@ function optNum(v: unknown): v is number | null {
   return v === null || (typeof v === 'number' && Number.isFinite(v));
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function isTags(v: unknown): boolean {
+  return v === undefined || v === null || (isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string'));
+}
+
+function isFeatures(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (!isPlainObject(v)) return false;
+  try {
+    // BigInts and cycles cannot be stored as JSON; reject the row rather than fail mid-batch.
+    JSON.stringify(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks `attempts` and returns how many are listed. */
+function checkAttempts(attempts: unknown, bad: string[]): number {
+  if (attempts === undefined) return 0;
+  if (!Array.isArray(attempts)) {
+    bad.push('attempts');
+    return 0;
+  }
+  const seen = new Set<unknown>();
+  attempts.forEach((a: AttemptRecord, i) => {
+    const at = (k: string) => bad.push(`attempts[${i}].${k}`);
+    if (typeof a !== 'object' || a === null) {
+      bad.push(`attempts[${i}]`);
+      return;
+    }
+    if (!Number.isSafeInteger(a.n) || a.n < 1 || seen.has(a.n)) at('n');
+    seen.add(a.n);
+    if (!Number.isFinite(a.ts)) at('ts');
+    if (typeof a.target !== 'string' || a.target === '') at('target');
+    for (const k of ['keyId', 'model', 'error'] as const) if (!optStr(a[k])) at(k);
+    for (const k of ['status', 'durationMs', 'waitMs'] as const) if (!optNum(a[k])) at(k);
+  });
+  return attempts.length;
+}
+
 /** Rejects a malformed row before it reaches SQL (the caller drops just that row). */
 export function checkRow(row: LedgerRow): void {
   const bad: string[] = [];
@@ -111,10 +190,18 @@ export function checkRow(row: LedgerRow): void {
   for (const k of ['status', 'ttfbMs', 'totalMs'] as const) if (!optNum(row[k])) bad.push(k);
   if (row.costPico !== null && !Number.isSafeInteger(row.costPico)) bad.push('costPico');
   for (const k of ['stream', 'billed', 'complete'] as const) if (typeof row[k] !== 'boolean') bad.push(k);
+  for (const k of ['target', 'route', 'arm', 'tier'] as const) if (row[k] !== undefined && !optStr(row[k])) bad.push(k);
+  for (const k of ['fallback', 'redacted'] as const) if (row[k] !== undefined && typeof row[k] !== 'boolean') bad.push(k);
+  if (!isTags(row.tags)) bad.push('tags');
+  if (!isFeatures(row.features)) bad.push('features');
+  const listed = checkAttempts(row.attempts, bad);
+  // Fewer attempts made than attempts listed cannot be true; more can (a caller may list only some).
+  if (row.attemptsMade !== undefined && (!isCount(row.attemptsMade) || row.attemptsMade < listed)) bad.push('attemptsMade');
   if (bad.length) throw new TypeError(`ledger row ${String(row.id).slice(0, 80)} has invalid ${bad.join(', ')}`);
 }
 
-function toDb(row: LedgerRow, counted: boolean): DbRequestRow {
+/** The stored form of a checked row (exported for the v1-file fixture of the migration tests). */
+export function toDb(row: LedgerRow, counted: boolean): DbRequestRow {
   const q = row.path.indexOf('?');
   return {
     id: row.id,
@@ -158,6 +245,30 @@ function toDb(row: LedgerRow, counted: boolean): DbRequestRow {
     source: row.source,
     project: row.project,
     counted: counted ? 1 : 0,
+    target: row.target ?? null,
+    attempts: row.attemptsMade ?? (row.attempts !== undefined && row.attempts.length > 0 ? row.attempts.length : 1),
+    fallback: row.fallback === true ? 1 : 0,
+    route: row.route ?? null,
+    arm: row.arm ?? null,
+    tags: row.tags === undefined || row.tags === null ? null : JSON.stringify(row.tags),
+    tier: row.tier ?? null,
+    features: row.features === undefined || row.features === null ? null : JSON.stringify(row.features),
+    redacted: row.redacted === true ? 1 : 0,
+  };
+}
+
+function attemptToDb(requestId: string, a: AttemptRecord): DbAttemptRow {
+  return {
+    request_id: requestId,
+    n: a.n,
+    ts: Math.round(a.ts),
+    target: a.target,
+    key_id: a.keyId,
+    model: a.model,
+    status: a.status,
+    error: a.error,
+    duration_ms: a.durationMs,
+    wait_ms: a.waitMs,
   };
 }
 
@@ -238,6 +349,11 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
   const otherCounted = db.prepare(`SELECT 1 FROM requests WHERE message_id = ? AND id <> ? AND (source = 'gateway' OR counted = 1) LIMIT 1`);
   const countedImports = db.prepare(`SELECT * FROM requests WHERE message_id = ? AND source = 'import' AND counted = 1`);
   const uncount = db.prepare('UPDATE requests SET counted = 0 WHERE id = ?');
+  const attemptInsert = db.prepare(`INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const attemptsDelete = db.prepare('DELETE FROM attempts WHERE request_id = ?');
+  const insertAttempts = (row: LedgerRow): void => {
+    for (const a of row.attempts ?? []) attemptInsert.run(attemptToDb(row.id, a));
+  };
 
   const sessionUpsert = db.prepare(`
     INSERT INTO sessions (session_id, first_ts, last_ts, tool, project, ${SUMS.join(', ')}, via_gateway, imported)
@@ -345,13 +461,19 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
         next.ts_start = Math.min(existing.ts_start, next.ts_start);
         next.ts_end = Math.max(existing.ts_end, next.ts_end);
         update.run(next);
+        // The stored record is now the later copy, attempts included.
+        attemptsDelete.run(row.id);
+        insertAttempts(row);
         batch.apply(next, 1);
         out.replaced++;
       } else {
+        // Its attempts are ignored with it: they belong to the copy already stored.
         out.ignored++;
       }
       return;
     }
+    // Same transaction as the row: if an attempt cannot be stored, the throw rolls back the row too.
+    insertAttempts(row);
     if (row.messageId !== null) {
       if (row.source === 'import') {
         if (otherCounted.get(row.messageId, row.id) !== undefined) {

@@ -81,6 +81,7 @@ export interface UpstreamEnd {
 }
 
 export interface UpstreamStarted {
+  kind: 'started';
   status: number;
   headers: IncomingHttpHeaders;
   /** Time from dispatch to response headers. */
@@ -88,11 +89,41 @@ export interface UpstreamStarted {
   done: Promise<UpstreamEnd>;
 }
 
+/** A response kept back from the client (a retry may replace it); see ForwardHooks.hold. */
+export interface UpstreamHeld {
+  kind: 'held';
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  ttfbMs: number;
+  totalMs: number;
+}
+
+/** The most a held response may buffer before it is streamed to the client after all. */
+export const HOLD_LIMIT_BYTES = 1024 * 1024;
+
 export interface ForwardHooks {
+  /**
+   * Decides at response headers whether to keep this response back (a retryable status the
+   * caller may retry). A held body is buffered up to HOLD_LIMIT_BYTES; past that it streams to
+   * the client after all and the result is `started`.
+   */
+  hold?(status: number, headers: IncomingHttpHeaders): boolean;
   /** Response headers arrived (called before any body chunk). Must not throw. */
   onStart?(status: number, headers: IncomingHttpHeaders, ttfbMs: number): void;
   /** Every body chunk, after it was handed to the sink (metering). Must not throw. */
   onChunk?(chunk: Buffer): void;
+}
+
+/** Delivers a held response to the client as the upstream sent it. */
+export function replayHeld(held: UpstreamHeld, sink: ResponseSink, hooks: ForwardHooks = {}): void {
+  sink.start(held.status, responseHeadersForClient(held.headers));
+  hooks.onStart?.(held.status, held.headers, held.ttfbMs);
+  if (held.body.length) {
+    sink.write(held.body);
+    hooks.onChunk?.(held.body);
+  }
+  sink.end();
 }
 
 export class ClientAbortError extends Error {
@@ -132,13 +163,14 @@ export function forward(
   signal: AbortSignal,
   hooks: ForwardHooks = {},
   now: () => number = performance.now.bind(performance),
-): Promise<UpstreamStarted> {
+): Promise<UpstreamStarted | UpstreamHeld> {
   const t0 = now();
-  return new Promise<UpstreamStarted>((resolve, reject) => {
+  return new Promise<UpstreamStarted | UpstreamHeld>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | null = null;
     let started = false;
     let settled = false;
     let bytes = 0;
+    let holding: { status: number; headers: IncomingHttpHeaders; ttfbMs: number; chunks: Buffer[]; size: number } | null = null;
     let finish!: (end: UpstreamEnd) => void;
     const done = new Promise<UpstreamEnd>((r) => { finish = r; });
     const onAbort = () => controller?.abort(new ClientAbortError());
@@ -157,14 +189,31 @@ export function forward(
       },
       onResponseStart(c, status, headers) {
         if (status < 200) return; // 1xx informational: not the response
-        started = true;
         const ttfbMs = now() - t0;
+        if (hooks.hold?.(status, headers)) {
+          holding = { status, headers, ttfbMs, chunks: [], size: 0 };
+          return;
+        }
+        started = true;
         sink.start(status, responseHeadersForClient(headers));
         hooks.onStart?.(status, headers, ttfbMs);
-        resolve({ status, headers, ttfbMs, done });
+        resolve({ kind: 'started', status, headers, ttfbMs, done });
       },
       onResponseData(c, chunk) {
         bytes += chunk.length;
+        if (holding) {
+          holding.chunks.push(chunk);
+          holding.size += chunk.length;
+          if (holding.size <= HOLD_LIMIT_BYTES) return;
+          // Too big to be an error body worth retrying: it goes to the client after all.
+          const h = holding;
+          holding = null;
+          started = true;
+          sink.start(h.status, responseHeadersForClient(h.headers));
+          hooks.onStart?.(h.status, h.headers, h.ttfbMs);
+          resolve({ kind: 'started', status: h.status, headers: h.headers, ttfbMs: h.ttfbMs, done });
+          chunk = Buffer.concat(h.chunks, h.size);
+        }
         const more = sink.write(chunk);
         hooks.onChunk?.(chunk);
         if (!more && !c.paused) {
@@ -173,6 +222,14 @@ export function forward(
         }
       },
       onResponseEnd() {
+        if (holding) {
+          const h = holding;
+          holding = null;
+          signal.removeEventListener('abort', onAbort);
+          settled = true;
+          resolve({ kind: 'held', status: h.status, headers: h.headers, body: Buffer.concat(h.chunks, h.size), ttfbMs: h.ttfbMs, totalMs: now() - t0 });
+          return;
+        }
         sink.end();
         settle({ bytes, totalMs: now() - t0, error: null, aborted: false });
       },

@@ -24,7 +24,16 @@ export interface MeterStart {
   keyId: string | null;
 }
 
+/** What the upstream stage decided, for the ledger row. */
+export interface MeterAnnotation {
+  provider?: string;
+  keyId?: string | null;
+  routing?: Record<string, unknown>;
+}
+
 export interface RequestMeter extends Required<Pick<ForwardHooks, 'onStart' | 'onChunk'>> {
+  /** Which target and key served the request, and its attempts. */
+  annotate(a: MeterAnnotation): void;
   /** The response ended (whole, cut by upstream, or the client left). */
   onEnd(end: UpstreamEnd): void;
   /** No response: the gateway failed the request (`code`) or the client left first (null). */
@@ -98,6 +107,11 @@ export function createMetering(opts: {
         opts.onRow?.(row);
       };
       return {
+        annotate(a) {
+          if (a.provider !== undefined) ctx.provider = a.provider;
+          if (a.keyId !== undefined) ctx.keyId = a.keyId;
+          if (a.routing) Object.assign(ctx, a.routing);
+        },
         onStart(status, headers, ttfbMs) {
           ctx.status = status;
           ctx.ttfbMs = ttfbMs;

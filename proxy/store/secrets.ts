@@ -67,9 +67,20 @@ export interface ResolvedKey {
   hint: string;
 }
 
+export interface PooledKey extends ResolvedKey {
+  /** Keychain account (`anthropic`, `anthropic:2`) or `<provider>:env`, `<provider>:env2`... */
+  id: string;
+}
+
 export interface ProviderKeys {
   /** The key for a provider: keychain first, then SLUICE_<PROVIDER>_API_KEY. Cached briefly. */
   resolve(provider: string): Promise<ResolvedKey | null>;
+  /**
+   * Every key of a provider, for the key pool: keychain accounts `<provider>` and
+   * `<provider>:<label>`, then SLUICE_<PROVIDER>_API_KEY and SLUICE_<PROVIDER>_API_KEYS
+   * (comma-separated, for headless pools). Cached like resolve().
+   */
+  pool(provider: string): Promise<PooledKey[]>;
   /** Forget cached keys (after `key set` / `key delete`). */
   invalidate(): void;
 }
@@ -105,6 +116,31 @@ export function createProviderKeys(opts: {
     const e = opts.env[envVarFor(provider)];
     return e ? { key: e, source: 'env', hint: keyHint(e) } : null;
   };
+  const loadPool = async (provider: string): Promise<PooledKey[]> => {
+    const out: PooledKey[] = [];
+    if (opts.secrets) {
+      try {
+        const accounts = (await opts.secrets.list()).map((a) => a.account)
+          .filter((a) => a === provider || a.startsWith(`${provider}:`));
+        for (const id of accounts) {
+          const k = await opts.secrets.get(id);
+          if (k) out.push({ id, key: k, source: 'keychain', hint: keyHint(k) });
+        }
+      } catch (err) {
+        opts.onKeychainError?.(err as Error);
+      }
+    }
+    const one = opts.env[envVarFor(provider)];
+    if (one) out.push({ id: `${provider}:env`, key: one, source: 'env', hint: keyHint(one) });
+    const many = opts.env[`${envVarFor(provider)}S`];
+    if (many) {
+      many.split(',').map((k) => k.trim()).filter(Boolean).forEach((k, i) => {
+        if (!out.some((o) => o.key === k)) out.push({ id: `${provider}:env${i + 1}`, key: k, source: 'env', hint: keyHint(k) });
+      });
+    }
+    return out;
+  };
+  const poolCache = new Map<string, { at: number; value: Promise<PooledKey[]> }>();
   return {
     resolve(provider) {
       const hit = cache.get(provider);
@@ -113,6 +149,13 @@ export function createProviderKeys(opts: {
       cache.set(provider, { at: now(), value });
       return value;
     },
-    invalidate: () => cache.clear(),
+    pool(provider) {
+      const hit = poolCache.get(provider);
+      if (hit && now() - hit.at < ttl) return hit.value;
+      const value = loadPool(provider);
+      poolCache.set(provider, { at: now(), value });
+      return value;
+    },
+    invalidate: () => { cache.clear(); poolCache.clear(); },
   };
 }

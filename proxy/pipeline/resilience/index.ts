@@ -1,0 +1,90 @@
+// The gateway's resilience state: one key pool per provider, one breaker per target, the global
+// retry budget; and the targets for one request (first choice, then its fallback chain).
+import type { SettingsStore } from '../../store/settings.js';
+import type { ProviderKeys } from '../../store/secrets.js';
+import type { Caller } from '../auth.js';
+import type { Target } from '../upstream.js';
+import { globMatch } from '../glob.js';
+import { CircuitBreaker, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import { KeyPool, type KeySnapshot } from './key-pool.js';
+import { RetryBudget } from './policy.js';
+import { ProviderKeyMissingError } from '../../errors.js';
+
+export interface ResilienceSnapshot {
+  breakers: BreakerSnapshot[];
+  /** Per provider, each key's state; `hint` (last 4) only when asked for (admin API). */
+  pools: Record<string, (Omit<KeySnapshot, 'hint'> & { hint?: string })[]>;
+  retryBudget: number;
+}
+
+export interface Resilience {
+  budget: RetryBudget;
+  /** Targets for a request in order; throws ProviderKeyMissingError when none has a key. */
+  targetsFor(model: string | null, caller: Caller): Promise<Target[]>;
+  snapshot(opts?: { hints?: boolean }): ResilienceSnapshot;
+}
+
+export function createResilience(opts: {
+  settings: SettingsStore;
+  keys: ProviderKeys;
+  /** Base URL of a provider (env overrides for `anthropic`). */
+  baseUrlOf: (provider: string) => URL;
+  now?: () => number;
+  onBreakerChange?: (s: BreakerSnapshot, from: BreakerState) => void;
+}): Resilience {
+  const now = opts.now ?? Date.now;
+  const pools = new Map<string, KeyPool>();
+  const breakers = new Map<string, CircuitBreaker>();
+  const budget = new RetryBudget(opts.settings.get().resilience.retry.budgetRatio);
+  const breakerFor = (name: string) => {
+    let b = breakers.get(name);
+    if (!b) {
+      b = new CircuitBreaker(name, () => opts.settings.get().resilience.breaker, now, opts.onBreakerChange);
+      breakers.set(name, b);
+    }
+    return b;
+  };
+  const poolFor = async (provider: string): Promise<KeyPool> => {
+    let p = pools.get(provider);
+    if (!p) {
+      p = new KeyPool(provider, now);
+      pools.set(provider, p);
+    }
+    p.setKeys((await opts.keys.pool(provider)).map((k) => ({ id: k.id, key: k.key, hint: k.hint })));
+    return p;
+  };
+
+  return {
+    budget,
+    async targetsFor(model, caller) {
+      const s = opts.settings.get();
+      if (caller.kind === 'passthrough') {
+        // The client's own credential is valid only for the first-party API it came for.
+        return [{ name: 'anthropic', baseUrl: opts.baseUrlOf('anthropic'), pool: null, breaker: breakerFor('anthropic'), model: null, fallback: false }];
+      }
+      const chain: { provider: string; model: string | null; fallback: boolean }[] = [{ provider: 'anthropic', model: null, fallback: false }];
+      const fb = s.resilience.fallbacks.find((f) => globMatch(f.models, model ?? ''));
+      for (const t of fb?.to ?? []) chain.push({ provider: t.provider, model: t.model ?? null, fallback: true });
+      const targets: Target[] = [];
+      for (const c of chain) {
+        if (!s.providers[c.provider]) continue;
+        const pool = await poolFor(c.provider);
+        if (pool.size === 0) continue;
+        targets.push({ name: c.provider, baseUrl: opts.baseUrlOf(c.provider), pool, breaker: breakerFor(c.provider), model: c.model, fallback: c.fallback });
+      }
+      if (targets.length === 0) throw new ProviderKeyMissingError('anthropic');
+      return targets;
+    },
+    snapshot(o = {}) {
+      const out: ResilienceSnapshot['pools'] = {};
+      for (const [name, p] of pools) {
+        out[name] = p.snapshot().map((k) => {
+          if (o.hints) return k;
+          const { hint: _hint, ...rest } = k;
+          return rest;
+        });
+      }
+      return { breakers: [...breakers.values()].map((b) => { b.current(); return b.snapshot(); }), pools: out, retryBudget: Math.floor(budget.available * 100) / 100 };
+    },
+  };
+}
