@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js';
+import { ControlSettingsSchema } from '../control/schema.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_PORT = 7420;
@@ -18,6 +19,13 @@ const httpUrl = z.string().refine((s) => {
     return false;
   }
 }, 'must be an http(s) URL');
+
+export const ProviderSchema = z.object({
+  /** Wire format the target speaks. */
+  type: z.enum(['anthropic']).prefault('anthropic'),
+  baseUrl: httpUrl.prefault(DEFAULT_ANTHROPIC_BASE_URL),
+});
+export type ProviderSettings = z.infer<typeof ProviderSchema>;
 
 export const TokenRecordSchema = z.object({
   id: z.string().min(1),
@@ -34,9 +42,14 @@ export type TokenRecord = z.infer<typeof TokenRecordSchema>;
 export const SettingsSchema = z.object({
   version: z.literal(SETTINGS_VERSION),
   port: z.number().int().min(1).max(65535).prefault(DEFAULT_PORT),
-  providers: z.object({
-    anthropic: z.object({ baseUrl: httpUrl.prefault(DEFAULT_ANTHROPIC_BASE_URL) }).prefault({}),
-  }).prefault({}),
+  /**
+   * Upstream targets by name. `anthropic` always exists; others (another region, a corporate
+   * relay, an Anthropic-compatible host) serve as fallbacks. Keys live in the keychain under
+   * the provider's name (`name`, `name:2`, ...), never here.
+   */
+  providers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'provider names are lower-case letters, digits and "-"'), ProviderSchema)
+    .prefault({})
+    .transform((p): Record<string, ProviderSettings> & { anthropic: ProviderSettings } => ({ ...p, anthropic: p.anthropic ?? ProviderSchema.parse({}) })),
   security: z.object({
     /** Forward requests that carry the client's own Anthropic credential (API key or OAuth). */
     allowPassthrough: z.boolean().prefault(true),
@@ -51,16 +64,56 @@ export const SettingsSchema = z.object({
     idleMs: z.number().int().min(1000).max(3_600_000).prefault(600_000),
   }).prefault({}),
   tokens: z.array(TokenRecordSchema).prefault([]),
+  resilience: z.object({
+    retry: z.object({
+      /** Upstream attempts per request, the first included. */
+      maxAttempts: z.number().int().min(1).max(10).prefault(4),
+      /** Longest a request may spend retrying before Sluice answers with the upstream's error. */
+      maxTotalMs: z.number().int().min(0).max(600_000).prefault(60_000),
+      baseDelayMs: z.number().int().min(0).max(60_000).prefault(500),
+      maxDelayMs: z.number().int().min(0).max(120_000).prefault(8_000),
+      /** Longest wait for a resting key or an open breaker; beyond it the client is told retry-after at once. */
+      maxWaitMs: z.number().int().min(0).max(120_000).prefault(10_000),
+      /** Retries may be at most this fraction of requests (global retry budget). */
+      budgetRatio: z.number().min(0).max(1).prefault(0.2),
+    }).prefault({}),
+    breaker: z.object({
+      failureThreshold: z.number().int().min(1).max(1000).prefault(5),
+      windowMs: z.number().int().min(1000).max(600_000).prefault(30_000),
+      openMs: z.number().int().min(100).max(600_000).prefault(30_000),
+      halfOpenProbes: z.number().int().min(1).max(100).prefault(1),
+    }).prefault({}),
+    /**
+     * Explicit fallback chains: for requested models matching `models` (a glob), the targets to
+     * try after the first choice, in order. A `model` rewrites the request's model for that
+     * target (a different model only where you configure one); without it the model is kept.
+     */
+    fallbacks: z.array(z.object({
+      models: z.string().min(1).prefault('*'),
+      to: z.array(z.object({ provider: z.string().min(1), model: z.string().min(1).optional() })).min(1),
+    })).prefault([]),
+  }).prefault({}),
   metering: z.object({
     /** Record each request's usage and cost in the ledger (metadata only, never bodies). */
     enabled: z.boolean().prefault(true),
   }).prefault({}),
+  /** Tool-token policies, budgets, guardrails, capture (proxy/control). */
+  control: ControlSettingsSchema.prefault({}),
   pricing: z.object({
     /** Per model id or glob, USD per million tokens over the bundled table (see proxy/pricing). */
     overrides: z.record(z.string(), z.unknown()).prefault({}),
   }).prefault({}),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Cross-field rules zod's per-field schemas cannot see. */
+function crossCheck(s: Settings): string[] {
+  const problems: string[] = [];
+  s.resilience.fallbacks.forEach((f, i) => f.to.forEach((t, j) => {
+    if (!s.providers[t.provider]) problems.push(`resilience.fallbacks.${i}.to.${j}.provider: "${t.provider}" is not a configured provider`);
+  }));
+  return problems;
+}
 
 export class SettingsError extends Error {
   readonly code = 'SETTINGS_INVALID';
@@ -90,6 +143,8 @@ export function parseSettings(raw: unknown, path = 'settings'): Settings {
   if (!result.success) {
     throw new SettingsError(path, result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
+  const problems = crossCheck(result.data);
+  if (problems.length) throw new SettingsError(path, problems);
   return result.data;
 }
 

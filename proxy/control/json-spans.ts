@@ -1,0 +1,221 @@
+// Byte-level JSON helpers for edits that must leave every other byte alone: string values with
+// their paths, array element spans, and decoding a JSON string with a map back to its raw bytes.
+// Pure; imports nothing (json-scan.ts only reads top-level fields, these go deeper).
+
+export type JsonPath = (string | number)[];
+
+/** A string value: `buf.subarray(start, end)` is its JSON text, quotes included. */
+export interface StringValue {
+  start: number;
+  end: number;
+  path: JsonPath;
+}
+
+export class JsonSpanError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(`${message} at byte ${offset}`);
+  }
+}
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, COLON = 0x3a;
+
+const isWs = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** Index just past the closing quote of the string opening at `i`; jumps quote to quote (memchr). */
+export function skipString(buf: Buffer, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const q = buf.indexOf(QUOTE, j);
+    if (q < 0) throw new JsonSpanError('unterminated string', i);
+    let bs = 0;
+    for (let k = q - 1; k > i && buf[k] === BACKSLASH; k--) bs++;
+    if (bs % 2 === 0) return q + 1;
+    j = q + 1;
+  }
+}
+
+function skipWs(buf: Buffer, i: number): number {
+  while (isWs(buf[i])) i++;
+  return i;
+}
+
+/** Index just past the value starting at `i`. */
+export function skipValue(buf: Buffer, i: number): number {
+  const c = buf[i];
+  if (c === undefined) throw new JsonSpanError('value expected', i);
+  if (c === QUOTE) return skipString(buf, i);
+  if (c === LBRACE || c === LBRACKET) {
+    let depth = 0;
+    let j = i;
+    while (j < buf.length) {
+      const b = buf[j]!;
+      if (b === QUOTE) { j = skipString(buf, j); continue; }
+      if (b === LBRACE || b === LBRACKET) depth++;
+      else if (b === RBRACE || b === RBRACKET) { depth--; if (depth === 0) return j + 1; }
+      j++;
+    }
+    throw new JsonSpanError('unterminated container', i);
+  }
+  let j = i;
+  while (j < buf.length) {
+    const b = buf[j]!;
+    if (b === COMMA || b === RBRACE || b === RBRACKET || isWs(b)) break;
+    j++;
+  }
+  if (j === i) throw new JsonSpanError('value expected', i);
+  return j;
+}
+
+/** Spans of the elements of the array whose `[` is at `start`. */
+export function arrayElements(buf: Buffer, start: number): { start: number; end: number }[] {
+  if (buf[start] !== LBRACKET) throw new JsonSpanError('expected an array', start);
+  const out: { start: number; end: number }[] = [];
+  let i = skipWs(buf, start + 1);
+  if (buf[i] === RBRACKET) return out;
+  for (;;) {
+    const end = skipValue(buf, i);
+    out.push({ start: i, end });
+    i = skipWs(buf, end);
+    if (buf[i] === COMMA) { i = skipWs(buf, i + 1); continue; }
+    if (buf[i] === RBRACKET) return out;
+    throw new JsonSpanError('expected "," or "]"', i);
+  }
+}
+
+/** Key -> value span of the object whose `{` is at `start` (keys decoded). */
+export function objectMembers(buf: Buffer, start: number): Map<string, { start: number; end: number }> {
+  if (buf[start] !== LBRACE) throw new JsonSpanError('expected an object', start);
+  const out = new Map<string, { start: number; end: number }>();
+  let i = skipWs(buf, start + 1);
+  if (buf[i] === RBRACE) return out;
+  for (;;) {
+    if (buf[i] !== QUOTE) throw new JsonSpanError('expected a key', i);
+    const keyEnd = skipString(buf, i);
+    const key = decodeString(buf, i, keyEnd);
+    i = skipWs(buf, keyEnd);
+    if (buf[i] !== COLON) throw new JsonSpanError('expected ":"', i);
+    i = skipWs(buf, i + 1);
+    const end = skipValue(buf, i);
+    out.set(key, { start: i, end });
+    i = skipWs(buf, end);
+    if (buf[i] === COMMA) { i = skipWs(buf, i + 1); continue; }
+    if (buf[i] === RBRACE) return out;
+    throw new JsonSpanError('expected "," or "}"', i);
+  }
+}
+
+/** The text of the JSON string at [start, end) (quotes included). */
+export function decodeString(buf: Buffer, start: number, end: number): string {
+  if (buf.indexOf(BACKSLASH, start + 1) === -1 || buf.indexOf(BACKSLASH, start + 1) >= end - 1) return buf.toString('utf8', start + 1, end - 1);
+  try {
+    return JSON.parse(buf.toString('utf8', start, end)) as string;
+  } catch {
+    throw new JsonSpanError('invalid string escape', start);
+  }
+}
+
+/**
+ * Visits every string value inside the value at `start` with its path (relative to `base`).
+ * Object keys are not visited. `want(path)` may prune: return false to skip a string.
+ */
+export function walkStrings(buf: Buffer, start: number, base: JsonPath, visit: (v: StringValue) => void): void {
+  const path: JsonPath = [...base];
+  const walk = (i: number): number => {
+    const c = buf[i];
+    if (c === QUOTE) {
+      const end = skipString(buf, i);
+      visit({ start: i, end, path: [...path] });
+      return end;
+    }
+    if (c === LBRACE) {
+      let j = skipWs(buf, i + 1);
+      if (buf[j] === RBRACE) return j + 1;
+      for (;;) {
+        if (buf[j] !== QUOTE) throw new JsonSpanError('expected a key', j);
+        const keyEnd = skipString(buf, j);
+        path.push(decodeString(buf, j, keyEnd));
+        j = skipWs(buf, keyEnd);
+        if (buf[j] !== COLON) throw new JsonSpanError('expected ":"', j);
+        j = walk(skipWs(buf, j + 1));
+        path.pop();
+        j = skipWs(buf, j);
+        if (buf[j] === COMMA) { j = skipWs(buf, j + 1); continue; }
+        if (buf[j] === RBRACE) return j + 1;
+        throw new JsonSpanError('expected "," or "}"', j);
+      }
+    }
+    if (c === LBRACKET) {
+      let j = skipWs(buf, i + 1);
+      if (buf[j] === RBRACKET) return j + 1;
+      for (let k = 0; ; k++) {
+        path.push(k);
+        j = walk(j);
+        path.pop();
+        j = skipWs(buf, j);
+        if (buf[j] === COMMA) { j = skipWs(buf, j + 1); continue; }
+        if (buf[j] === RBRACKET) return j + 1;
+        throw new JsonSpanError('expected "," or "]"', j);
+      }
+    }
+    return skipValue(buf, i);
+  };
+  walk(skipWs(buf, start));
+}
+
+/**
+ * Decodes the JSON string at [start, end) and maps each UTF-16 index of the result to the byte
+ * offset (absolute) where it came from; `offsets[text.length]` is the closing quote. Lets a
+ * replacement of a decoded span touch exactly the raw bytes that encode it.
+ */
+export function decodeStringWithMap(buf: Buffer, start: number, end: number): { text: string; offsets: number[] } {
+  const units: number[] = [];
+  const offsets: number[] = [];
+  let i = start + 1;
+  const last = end - 1;
+  while (i < last) {
+    const b = buf[i]!;
+    if (b === BACKSLASH) {
+      const e = buf[i + 1];
+      offsets.push(i);
+      switch (e) {
+        case 0x22: units.push(0x22); break;
+        case 0x5c: units.push(0x5c); break;
+        case 0x2f: units.push(0x2f); break;
+        case 0x62: units.push(0x08); break;
+        case 0x66: units.push(0x0c); break;
+        case 0x6e: units.push(0x0a); break;
+        case 0x72: units.push(0x0d); break;
+        case 0x74: units.push(0x09); break;
+        case 0x75: {
+          const hex = buf.toString('latin1', i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new JsonSpanError('invalid \\u escape', i);
+          units.push(parseInt(hex, 16));
+          i += 6;
+          continue;
+        }
+        default: throw new JsonSpanError('invalid string escape', i);
+      }
+      i += 2;
+      continue;
+    }
+    let cp: number;
+    let n: number;
+    if (b < 0x80) { cp = b; n = 1; }
+    else if (b >= 0xf0) { cp = ((b & 0x07) << 18) | ((buf[i + 1]! & 0x3f) << 12) | ((buf[i + 2]! & 0x3f) << 6) | (buf[i + 3]! & 0x3f); n = 4; }
+    else if (b >= 0xe0) { cp = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f); n = 3; }
+    else { cp = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f); n = 2; }
+    if (cp > 0xffff) {
+      const v = cp - 0x10000;
+      units.push(0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
+      offsets.push(i, i);
+    } else {
+      units.push(cp);
+      offsets.push(i);
+    }
+    i += n;
+  }
+  offsets.push(last);
+  let text = '';
+  for (let k = 0; k < units.length; k += 8192) text += String.fromCharCode(...units.slice(k, k + 8192));
+  return { text, offsets };
+}
