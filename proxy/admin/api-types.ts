@@ -1,0 +1,164 @@
+// The admin API's wire types: what each endpoint returns and accepts. Shared type-only with the
+// renderer (renderer/src/lib/api.ts), so this file must stay free of runtime code and imports
+// only types.
+import type { AlertEvent, RequestStartEvent } from '../events.js';
+import type { ReportBy, ReportRow, SessionDetail, SessionPage, UsageSums } from '../ledger/types.js';
+import type {
+  ApplyResult, PreviewResult, StatusResult, ToolId, UndoResult,
+} from '../tools/types.js';
+
+export type { ReportBy, ReportRow, SessionDetail, SessionPage, SessionSummary, UsageSums, RequestRecord } from '../ledger/types.js';
+export type { AlertEvent, RequestStartEvent } from '../events.js';
+export type { ApplyResult, PreviewResult, UndoResult, ToolId, ToolState, FilePreview } from '../tools/types.js';
+
+export interface KeyInfo {
+  provider: string;
+  /** Last 4 characters only. */
+  hint: string;
+  source: 'keychain' | 'env';
+}
+
+export interface StatusResponse {
+  status: 'ok' | 'draining';
+  version: string;
+  url: string;
+  port: number;
+  uptimeSeconds: number;
+  inFlight: number;
+  lastUpstream: { at: string; status: number | null; ok: boolean; latencyMs: number; error: string | null } | null;
+  upstream: string;
+  metering: boolean;
+  /** Null when the gateway runs without a ledger. */
+  spend: { today: UsageSums; month: UsageSums; day: string; monthStart: string } | null;
+  tokens: { active: number };
+  keys: KeyInfo[];
+  keychain: { available: boolean; error: string | null };
+}
+
+export interface ReportResponse {
+  by: ReportBy;
+  since: string | null;
+  until: string | null;
+  rows: ReportRow[];
+}
+
+export type { SessionPage as SessionsResponse, SessionDetail as SessionResponse };
+
+export interface SettingsView {
+  port: number;
+  /** The Anthropic base URL stored in the settings. */
+  anthropicBaseUrl: string;
+  /** SLUICE_ANTHROPIC_BASE_URL when set: it wins over the stored URL until the gateway restarts without it. */
+  anthropicBaseUrlEnv: string | null;
+  security: { allowPassthrough: boolean; allowedOrigins: string[] };
+  metering: { enabled: boolean };
+  pricing: { overrides: Record<string, unknown> };
+  timeouts: { connectMs: number; firstByteMs: number; idleMs: number };
+  /** Settings that take effect only after the gateway restarts. */
+  restartRequired: ('port' | 'timeouts.connectMs')[];
+}
+
+/** PUT /settings: any subset; each given field is validated with the settings schema. */
+export interface SettingsPatch {
+  port?: number;
+  anthropicBaseUrl?: string;
+  security?: { allowPassthrough?: boolean; allowedOrigins?: string[] };
+  metering?: { enabled?: boolean };
+  pricing?: { overrides?: Record<string, unknown> };
+  timeouts?: { connectMs?: number; firstByteMs?: number; idleMs?: number };
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  hint: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface TokenCreated {
+  /** Shown once; Sluice keeps only its hash. */
+  token: string;
+  record: TokenView;
+}
+
+export interface KeysResponse {
+  keys: KeyInfo[];
+  keychain: { available: boolean; error: string | null };
+}
+
+export interface KeyTestResult {
+  provider: string;
+  ok: boolean;
+  /** Upstream HTTP status, null when it could not be reached. */
+  status: number | null;
+  latencyMs: number;
+  message: string;
+  source: 'keychain' | 'env';
+}
+
+export interface ToolView {
+  id: ToolId;
+  label: string;
+  installed: boolean;
+  state: StatusResult['state'];
+  baseUrl: string | null;
+  drifted: string[];
+  files: { path: string; exists: boolean; role: string }[];
+  notes: string[];
+  warnings: string[];
+}
+
+export interface ToolsResponse {
+  gatewayUrl: string;
+  cursorByokNote: string;
+  tools: ToolView[];
+}
+
+export type ToolPreviewResponse = PreviewResult;
+export type ToolApplyResponse = ApplyResult;
+export type ToolUndoResponse = UndoResult & { tokenRevoked: boolean };
+
+/** A finished request as the live feed shows it: ledger metadata, nothing sensitive. */
+export interface RequestEndEvent {
+  id: string;
+  tsStart: number;
+  tsEnd: number;
+  sessionId: string | null;
+  tool: string;
+  method: string;
+  path: string;
+  endpoint: string;
+  requestedModel: string | null;
+  servedModel: string | null;
+  stream: boolean;
+  status: number | null;
+  errorType: string | null;
+  ttfbMs: number | null;
+  totalMs: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  /** Null = unpriced. */
+  costUsd: number | null;
+  billed: boolean;
+}
+
+export interface AdminEventMap {
+  'request:start': RequestStartEvent;
+  'request:end': RequestEndEvent;
+  alert: AlertEvent;
+}
+
+export interface LoginUrlResponse {
+  url: string;
+  expiresInSeconds: number;
+}
+
+/** The Anthropic-shaped error envelope every failure carries. */
+export interface ErrorEnvelope {
+  type: 'error';
+  error: { type: string; message: string };
+  request_id: string;
+}

@@ -1,0 +1,87 @@
+// Admin routes over the usage ledger: sessions, one session, reports and the CSV export. Thin:
+// validation here, aggregation in proxy/ledger/queries.ts. Must not import app/ or renderer/.
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { SESSION_SORTS, type ReportBy } from '../ledger/types.js';
+import { AdminError } from './admin-error.js';
+import type { ReportResponse } from './api-types.js';
+import { csvLine } from './csv.js';
+import { requireLedger, type AdminDeps } from './deps.js';
+import { dateBound, intParam, parseQuery } from './validate.js';
+
+const REPORT_BYS = ['day', 'model', 'tool', 'session'] as const;
+
+const sessionsQuery = z.object({
+  search: z.string().max(200).optional(),
+  sort: z.enum(SESSION_SORTS).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  limit: intParam(1, 1000).optional(),
+  offset: intParam(0, Number.MAX_SAFE_INTEGER).optional(),
+  since: dateBound.optional(),
+  until: dateBound.optional(),
+  tool: z.string().min(1).max(64).optional(),
+}).strict();
+
+const sessionQuery = z.object({
+  limit: intParam(1, 5000).optional(),
+  offset: intParam(0, Number.MAX_SAFE_INTEGER).optional(),
+}).strict();
+
+const reportQuery = z.object({
+  by: z.enum(REPORT_BYS).default('day'),
+  since: dateBound.optional(),
+  until: dateBound.optional(),
+  limit: intParam(1, 100_000).optional(),
+}).strict();
+
+const CSV_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_tokens', 'cache_write_5m_tokens',
+  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_usd', 'unpriced_requests'] as const;
+
+const bound = (v: string | number | undefined) => (v === undefined ? null : String(v));
+
+export function mountLedgerRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/sessions', (req: Request, res: Response) => {
+    const q = parseQuery(sessionsQuery, req.originalUrl);
+    res.json(requireLedger(deps).listSessions(q));
+  });
+
+  router.get('/sessions/:id', (req: Request, res: Response) => {
+    const q = parseQuery(sessionQuery, req.originalUrl);
+    const id = String(req.params.id);
+    const detail = requireLedger(deps).getSession(id, q);
+    if (!detail) throw new AdminError('ADMIN_NOT_FOUND', `No session ${JSON.stringify(id.slice(0, 80))} in the ledger.`);
+    res.json(detail);
+  });
+
+  router.get('/report', (req: Request, res: Response) => {
+    const q = parseQuery(reportQuery, req.originalUrl);
+    const rows = requireLedger(deps).report(q);
+    const body: ReportResponse = { by: q.by, since: bound(q.since), until: bound(q.until), rows };
+    res.json(body);
+  });
+
+  /**
+   * The report (grouped by day, model, tool or session) as CSV, one line per group, written as
+   * it is produced. Costs are USD; an empty cost_usd means nothing in that group had a price.
+   */
+  router.get('/export.csv', (req: Request, res: Response) => {
+    const q = parseQuery(reportQuery, req.originalUrl);
+    const rows = requireLedger(deps).report({ ...q, limit: q.limit ?? 100_000 });
+    const by: ReportBy = q.by;
+    const name = `sluice-spend-by-${by}-${bound(q.since) ?? 'start'}-to-${bound(q.until) ?? 'now'}.csv`;
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write(csvLine([by, ...CSV_COLUMNS]));
+    for (const r of rows) {
+      res.write(csvLine([
+        r.key, r.requests, r.errors, r.billedRequests, r.inputTokens, r.outputTokens, r.cacheWrite5mTokens,
+        r.cacheWrite1hTokens, r.cacheReadTokens, r.webSearchRequests, r.costUsd, r.unpricedRequests,
+      ]));
+    }
+    res.end();
+  });
+}

@@ -1,0 +1,103 @@
+// The dashboard's only door to the gateway: one typed client over the admin API. Types come
+// type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
+import type {
+  ErrorEnvelope, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, SessionDetail, SessionPage,
+  SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenView, ToolApplyResponse, ToolPreviewResponse,
+  ToolsResponse, ToolUndoResponse,
+} from '../../../proxy/admin/api-types.js';
+
+export type * from '../../../proxy/admin/api-types.js';
+
+/** A failed call: the gateway's error code (`x-sluice-error-code`) or NETWORK when nothing answered. */
+export class ApiError extends Error {
+  constructor(readonly code: string, readonly status: number, message: string, readonly requestId: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface SessionsQuery {
+  search?: string;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+  since?: string;
+  until?: string;
+  tool?: string;
+}
+
+export interface ApiOptions {
+  /** Prefix for every path; '' when served by the gateway itself. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** The admin token (Electron preload); the browser dashboard uses its session cookie instead. */
+  token?: string;
+}
+
+export const API_PREFIX = '/admin/api';
+
+/** `?a=1&b=x` from the defined entries only. */
+export function queryString(q: Record<string, string | number | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export function createApi(opts: ApiOptions = {}) {
+  const base = `${opts.baseUrl ?? ''}${API_PREFIX}`;
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    // Every state-changing call sends JSON: the gateway refuses other types (CSRF defence).
+    if (method !== 'GET') headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, {
+        method, headers, credentials: 'same-origin', signal,
+        body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError('NETWORK', 0, 'The gateway did not answer.');
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let env: Partial<ErrorEnvelope> = {};
+      try { env = JSON.parse(text) as ErrorEnvelope; } catch { /* not an envelope */ }
+      const code = res.headers.get('x-sluice-error-code') ?? env.error?.type ?? `HTTP_${res.status}`;
+      throw new ApiError(code, res.status, env.error?.message ?? `HTTP ${res.status}`, env.request_id ?? null);
+    }
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  return {
+    status: (signal?: AbortSignal) => call<StatusResponse>('GET', '/status', undefined, signal),
+    sessions: (q: SessionsQuery, signal?: AbortSignal) => call<SessionPage>('GET', `/sessions${queryString({ ...q })}`, undefined, signal),
+    session: (id: string, page: { limit?: number; offset?: number } = {}, signal?: AbortSignal) =>
+      call<SessionDetail>('GET', `/sessions/${encodeURIComponent(id)}${queryString(page)}`, undefined, signal),
+    report: (q: { by: ReportBy; since?: string; until?: string; limit?: number }, signal?: AbortSignal) =>
+      call<ReportResponse>('GET', `/report${queryString(q)}`, undefined, signal),
+    /** A link for the browser to download (the cookie authenticates it). */
+    exportCsvUrl: (q: { by: ReportBy; since?: string; until?: string }) => `${base}/export.csv${queryString(q)}`,
+    settings: () => call<SettingsView>('GET', '/settings'),
+    updateSettings: (patch: SettingsPatch) => call<SettingsView>('PUT', '/settings', patch),
+    tokens: () => call<{ tokens: TokenView[] }>('GET', '/tokens'),
+    createToken: (name: string) => call<TokenCreated>('POST', '/tokens', { name }),
+    revokeToken: (id: string) => call<TokenView>('DELETE', `/tokens/${encodeURIComponent(id)}`),
+    keys: () => call<KeysResponse>('GET', '/keys'),
+    addKey: (provider: string, key: string) => call<KeyInfo>('POST', '/keys', { provider, key }),
+    deleteKey: (provider: string) => call<{ provider: string; deleted: boolean }>('DELETE', `/keys/${encodeURIComponent(provider)}`),
+    testKey: (provider: string) => call<KeyTestResult>('POST', `/keys/${encodeURIComponent(provider)}/test`),
+    tools: () => call<ToolsResponse>('GET', '/tools'),
+    previewTool: (id: string) => call<ToolPreviewResponse>('POST', `/tools/${encodeURIComponent(id)}/preview`),
+    applyTool: (id: string) => call<ToolApplyResponse>('POST', `/tools/${encodeURIComponent(id)}/apply`),
+    undoTool: (id: string) => call<ToolUndoResponse>('POST', `/tools/${encodeURIComponent(id)}/undo`),
+    eventsUrl: () => `${base}/events`,
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

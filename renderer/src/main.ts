@@ -1,0 +1,6 @@
+// Entry: mounts the dashboard. Everything else starts in App.svelte.
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './app.css';
+
+mount(App, { target: document.getElementById('app')! });

@@ -1,0 +1,71 @@
+// A real gateway with the admin extension over the mock upstream, in a temp data dir, for the
+// admin API tests and the browser tests. Test support only.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGateway, type Gateway } from '../../proxy/gateway.js';
+import { createLogger } from '../../proxy/log.js';
+import type { SecretStore } from '../../proxy/store/secrets.js';
+import { adminExtension, type AdminExtensionFactory, type AdminOptions } from '../../proxy/admin/index.js';
+import { rawRequest, tempDir, PROVIDER_KEY, type RawResponse } from '../helpers.js';
+import { startMockUpstream, type Behavior, type MockUpstream } from '../mock-upstream.js';
+
+export interface AdminStack {
+  gw: Gateway;
+  admin: AdminExtensionFactory;
+  mock: MockUpstream;
+  dataDir: string;
+  /** A fake home for the tool adapters. */
+  home: string;
+  /** A tool token (not an admin token). */
+  toolToken: string;
+  logs: string[];
+  /** Calls the admin API with the admin token; JSON in, parsed JSON out. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RawResponse & { json: any }>;
+  close(): Promise<void>;
+}
+
+export async function startAdminStack(opts: {
+  secrets?: SecretStore | null;
+  env?: Record<string, string>;
+  admin?: AdminOptions;
+  behavior?: Behavior;
+  port?: number;
+} = {}): Promise<AdminStack> {
+  const mock = await startMockUpstream(opts.behavior);
+  const dir = await tempDir('sluice-admin-');
+  const home = join(dir.path, 'home');
+  const dataDir = join(dir.path, 'data');
+  await mkdir(home, { recursive: true });
+  const logs: string[] = [];
+  const admin = adminExtension({ machine: { home, platform: 'linux', cwd: home }, ...opts.admin });
+  const gw = await createGateway({
+    dataDir,
+    port: opts.port ?? 0,
+    env: { SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY, ...opts.env },
+    secrets: opts.secrets ?? null,
+    logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    extensions: [admin],
+  });
+  const { token } = await gw.tokens.create('test-tool');
+  return {
+    gw, admin, mock, dataDir, home, toolToken: token, logs,
+    async api(method, path, body, headers = {}) {
+      const h: Record<string, string> = { authorization: `Bearer ${admin.adminToken}`, ...headers };
+      const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      if (text !== undefined) {
+        if (!('content-type' in h)) h['content-type'] = 'application/json';
+        // Node sends a DELETE body without framing unless told its length.
+        h['content-length'] = String(Buffer.byteLength(text));
+      }
+      const r = await rawRequest(`${gw.url}/admin/api${path}`, { method, headers: h, body: text });
+      let json: unknown = null;
+      try { json = JSON.parse(r.body.toString('utf8')); } catch { /* CSV, SSE or empty */ }
+      return { ...r, json };
+    },
+    async close() {
+      await gw.close({ drainMs: 2000 });
+      await mock.close();
+      await dir.cleanup();
+    },
+  };
+}
