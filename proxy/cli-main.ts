@@ -11,6 +11,10 @@ import { VERSION } from './version.js';
 import { configureTool, followPort, listTools, ToolsCliUsageError } from './cli-tools.js';
 import { GatewayError } from './errors.js';
 import { importClaudeCode, LedgerCliUsageError, reconcile, showSession, stats } from './cli-ledger.js';
+import { join } from 'node:path';
+import { adminExtension } from './admin/index.js';
+import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from './control/index.js';
+import { ADMIN_RUNTIME_FILE, OpenError, openDashboard } from './admin/cli-open.js';
 
 export interface CliIo {
   cwd?: string;
@@ -44,6 +48,7 @@ Usage:
   sluice tools [--json]                  what each coding tool is configured to use
   sluice configure <tool> [--dry-run] [--undo] [--port N]
         tools: claude-code, claude-code-vscode, claude-code-cursor, cursor-terminal, cline, shell
+  sluice open                      a fresh one-time login link to the running gateway's dashboard
   sluice --version | --help
 
 Environment:
@@ -59,7 +64,20 @@ class UsageError extends Error {}
 
 const PROVIDER_RE = /^[a-z][a-z0-9-]{0,31}(:[A-Za-z0-9_-]{1,32})?$/;
 
+/** `--data-dir D` / `--data-dir=D` from argv, for commands that parse their own options. */
+function dataDirArg(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') return argv[i + 1];
+    if (argv[i]!.startsWith('--data-dir=')) return argv[i]!.slice('--data-dir='.length);
+  }
+  return undefined;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // Budgets, policies, guardrails, capture and audit take options of their own.
+  if (isControlCommand(argv)) {
+    return runControlCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,7 +107,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.version) { io.stdout(`${VERSION}\n`); return 0; }
-  if (values.help || positionals.length === 0) { io.stdout(HELP); return positionals.length === 0 && !values.help ? 2 : 0; }
+  if (values.help || positionals.length === 0) { io.stdout(`${HELP}\n${CONTROL_HELP}`); return positionals.length === 0 && !values.help ? 2 : 0; }
   const dataDir = defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, values['data-dir']);
   const secrets = () => (io.secrets ?? (() => createKeychainStore()))();
   const [cmd, sub, arg] = positionals;
@@ -108,6 +126,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (sub !== 'claude-code') throw new UsageError('expected `sluice import claude-code [--dir DIR]`');
         return await importClaudeCode(io, dataDir, values.dir);
       case 'reconcile': return reconcile(io, dataDir, values);
+      case 'open': return await openDashboard({ stdout: io.stdout, stderr: io.stderr, env: io.env, platform: io.platform }, dataDir);
       case 'tools': return await listTools(io, dataDir, secrets(), values.json === true);
       case 'configure': {
         const settings = await openSettings(dataDir);
@@ -117,6 +136,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       default: throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (err) {
+    if (err instanceof OpenError) {
+      io.stderr(`sluice: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof UsageError || err instanceof LedgerCliUsageError || err instanceof ToolsCliUsageError) {
       io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
       return 2;
@@ -145,7 +168,10 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
   const port = portArg === undefined ? undefined : parsePort(portArg);
   const logger = createLogger({ level: parseLogLevel(level ?? io.env.SLUICE_LOG_LEVEL), write: (l) => io.stderr(`${l}\n`) });
   const secretStore = io.secrets?.() ?? createKeychainStore();
-  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: secretStore });
+  const admin = adminExtension({ machine: { home: io.home, platform: io.platform, cwd: io.cwd } });
+  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: secretStore, extensions: [admin, controlExtension({ authorize: admin.authorize })] });
+  // `sluice open` (another process) finds this gateway and its admin token here; removed on close.
+  await admin.publish(join(dataDir, ADMIN_RUNTIME_FILE)).catch((err: Error) => logger.warn(`could not publish the dashboard login for \`sluice open\`: ${err.message}`));
   const key = await gw.keys.resolve('anthropic');
   // Tools configured for another port follow the gateway to this one (before the banner, so
   // whoever waits for it finds them updated).
@@ -163,6 +189,7 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
       : `  anthropic key: none (run \`sluice key set anthropic\`, or set ${envVarFor('anthropic')}); passthrough requests still work`,
     `  Claude Code: ANTHROPIC_BASE_URL=${gw.url} ANTHROPIC_AUTH_TOKEN=<sluice token create NAME>, or: sluice configure claude-code`,
     ...(moved.length ? [`  re-pointed configured tools at ${gw.url}: ${moved.join(', ')}`] : []),
+    `  dashboard: ${admin.createLoginUrl()}  (one-time login link, valid 5 minutes; \`sluice open\` prints a new one)`,
   ].join('\n') + '\n');
   return await new Promise<number>((resolve) => {
     let stopping = false;

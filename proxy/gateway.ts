@@ -10,7 +10,9 @@ import {
   GatewayError, InvalidRequestError, ProviderKeyMissingError, ShuttingDownError, toErrorBody,
 } from './errors.js';
 import { authenticate, type Caller } from './pipeline/auth.js';
-import { buildUpstreamHeaders, ClientAbortError, forward, type ResponseSink } from './pipeline/forward.js';
+import { ClientAbortError, type ResponseSink } from './pipeline/forward.js';
+import { abortableSleep, sendResilient, type Attempt } from './pipeline/upstream.js';
+import { createResilience, type Resilience } from './pipeline/resilience/index.js';
 import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
 import { createTokenStore, type TokenStore } from './store/tokens.js';
@@ -78,6 +80,46 @@ export interface Stage {
    * callback run once the request is finished, with its ledger row (null when not metered).
    */
   onRequest(req: ProxyRequest): void | ((row: LedgerRow | null) => void) | Promise<void | ((row: LedgerRow | null) => void)>;
+  /**
+   * Called when the delivered response's headers are about to be written (never for a retried
+   * attempt), with a mutable header object; the returned tap sees every body chunk as sent.
+   */
+  onResponse?(req: ProxyRequest, status: number, headers: Record<string, string | string[]>): ResponseTap | void;
+}
+
+export interface ResponseTap {
+  chunk(b: Buffer): void;
+  end(): void;
+}
+
+/** Wraps the client sink so stages with onResponse see the delivered response. */
+function tapSink(sink: ResponseSink, preq: ProxyRequest, stages: readonly Stage[], warn: (m: string) => void): ResponseSink {
+  const hooked = stages.filter((s) => s.onResponse);
+  if (hooked.length === 0) return sink;
+  let taps: ResponseTap[] = [];
+  const safe = (f: () => void) => { try { f(); } catch (err) { warn(`a response hook failed: ${(err as Error).message}`); } };
+  return {
+    ...sink,
+    start(status, headers) {
+      const h = { ...headers };
+      taps = [];
+      for (const s of hooked) safe(() => { const t = s.onResponse!(preq, status, h); if (t) taps.push(t); });
+      sink.start(status, h);
+    },
+    write(chunk) {
+      const more = sink.write(chunk);
+      for (const t of taps) safe(() => t.chunk(chunk));
+      return more;
+    },
+    end() {
+      sink.end();
+      for (const t of taps) safe(() => t.end());
+    },
+    fail(err) {
+      sink.fail(err);
+      for (const t of taps) safe(() => t.end());
+    },
+  };
 }
 
 export interface GatewayExtension {
@@ -103,6 +145,7 @@ export interface Gateway {
   readonly keys: ProviderKeys;
   readonly ledger: Ledger | null;
   readonly events: EventBus;
+  readonly resilience: Resilience;
   /** Resolves once every finished response's usage row is written to the ledger. */
   flushUsage(): Promise<void>;
   health(): Record<string, unknown>;
@@ -199,6 +242,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     prices,
     logger,
   });
+  const resilience = createResilience({
+    settings,
+    keys,
+    baseUrlOf: (provider) => (provider === 'anthropic' ? anthropicBaseUrl(settings, env) : new URL(settings.get().providers[provider]!.baseUrl)),
+    onBreakerChange: (b, from) => {
+      const level = b.state === 'open' ? 'warning' : 'info';
+      logger.warn(`circuit breaker for ${b.target}: ${from} -> ${b.state}`);
+      events.emit('alert', { kind: 'breaker', level, ts: Date.now(), message: `Upstream ${b.target}: circuit ${b.state.replace('_', '-')}`, data: { ...b, from } });
+    },
+  });
   const t = settings.get().timeouts;
   const dispatcher = opts.dispatcher ?? new Agent({
     connect: { timeout: t.connectMs },
@@ -268,21 +321,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       finish(null);
       throw err;
     }
-    let credential: { name: string; value: string } | undefined;
-    if (caller.kind === 'token') {
-      const key = await keys.resolve('anthropic');
-      if (!key) throw new ProviderKeyMissingError('anthropic');
-      logger.addSecret(key.key);
-      credential = { name: 'x-api-key', value: key.key };
-    }
-    const base = anthropicBaseUrl(settings, env);
+    const targets = await resilience.targetsFor(info.model, caller);
+    for (const t of targets) for (const k of t.pool ? await keys.pool(t.name) : []) logger.addSecret(k.key);
+    resilience.budget.onRequest();
     const tm = settings.get().timeouts;
     const abort = new AbortController();
     res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-    const sink = httpSink(res, requestId);
+    const sink = tapSink(httpSink(res, requestId), preq, stages, (m) => logger.warn(m));
     const meter = metering.begin({
       id: requestId, tsStart, method, path: pathname, headers: req.headers, caller, info,
-      bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: caller.kind === 'token' ? 'anthropic' : null,
+      bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: null,
     }, finish);
     if (!meter) res.once('close', () => finish(null));
     events.emit('request:start', {
@@ -290,21 +338,36 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       model: info.model, sessionId: typeof req.headers['x-claude-code-session-id'] === 'string' ? req.headers['x-claude-code-session-id'] : null, stream: info.stream,
     });
     const t0 = performance.now();
+    let attempts: Attempt[] = [];
     try {
-      const started = await forward(dispatcher, {
-        origin: base.origin,
-        path: base.pathname.replace(/\/$/, '') + ctx.url,
-        method,
-        headers: buildUpstreamHeaders(req.rawHeaders, credential),
-        body: preq.body,
-        headersTimeoutMs: tm.firstByteMs,
-        bodyTimeoutMs: tm.idleMs,
-      }, sink, abort.signal, meter ?? {});
-      lastUpstream = { at: new Date().toISOString(), status: started.status, ok: started.status < 500, latencyMs: Math.round(started.ttfbMs), error: null };
-      const end = await started.done;
+      const r = await sendResilient({
+        dispatcher,
+        retry: settings.get().resilience.retry,
+        budget: resilience.budget,
+        now: () => performance.now(),
+        random: Math.random,
+        sleep: abortableSleep,
+        hooks: meter ?? {},
+        servedHeaders: (t, n) => ({
+          'x-sluice-served-by': t.model ? `${t.name}; model=${t.model}` : t.name,
+          ...(n > 1 ? { 'x-sluice-attempts': String(n) } : {}),
+          ...(t.fallback ? { 'x-sluice-fallback': '1' } : {}),
+        }),
+      }, targets, {
+        method, url: ctx.url, rawHeaders: req.rawHeaders, body: preq.body,
+        headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs,
+      }, sink, abort.signal);
+      attempts = r.attempts;
+      const d = r.delivered;
+      meter?.annotate({ provider: r.target.name, keyId: r.keyId, routing: { target: r.target.name, fallback: r.target.fallback, attempts } });
+      lastUpstream = { at: new Date().toISOString(), status: d.status, ok: d.status < 500, latencyMs: Math.round(d.ttfbMs), error: null };
+      if (r.target.fallback) {
+        events.emit('alert', { kind: 'fallback', level: 'info', ts: Date.now(), message: `Served by fallback ${r.target.name}${r.target.model ? ` (${r.target.model})` : ''} after ${attempts.length - 1} failed attempt(s)`, data: { requestId, target: r.target.name, model: r.target.model } });
+      }
+      const end = d.kind === 'started' ? await d.done : { bytes: d.body.length, totalMs: d.totalMs, error: null, aborted: false };
       meter?.onEnd(end);
       if (end.error) logger.warn(`${method} ${pathname} upstream failed mid-response: ${end.error.message}`);
-      logger.debug(`${method} ${pathname} ${started.status} ${Math.round(end.totalMs)}ms ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
+      logger.debug(`${method} ${pathname} ${d.status} ${Math.round(end.totalMs)}ms attempts=${attempts.length} ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
     } catch (err) {
       if (err instanceof ClientAbortError) {
         meter?.onFailure(null, performance.now() - t0);
@@ -364,6 +427,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     port: actualPort,
     inFlight,
     lastUpstream,
+    resilience: resilience.snapshot(),
   });
 
   let closing: Promise<void> | null = null;
@@ -393,6 +457,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     await metering.settled();
     ledger?.flush();
   };
-  return { url, port: actualPort, settings, tokens, keys, ledger, events, flushUsage, health, close };
+  return { url, port: actualPort, settings, tokens, keys, ledger, events, resilience, flushUsage, health, close };
 }
 
