@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { createEventBus, type EventBus } from './events.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { createApp, readBody, type ProxyContext } from './server.js';
+import { createHandler, readBody, type ProxyContext } from './server.js';
 import {
   GatewayError, InvalidRequestError, ProviderKeyMissingError, ShuttingDownError, toErrorBody,
 } from './errors.js';
@@ -153,9 +153,18 @@ export interface Gateway {
   close(opts?: { drainMs?: number }): Promise<void>;
 }
 
-/** The one place the Anthropic upstream URL is decided: env override, else settings. */
+const parsedBase = new Map<string, URL>();
+
+/** The one place the Anthropic upstream URL is decided: env override, else settings. Parsed once per value. */
 export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, string | undefined>): URL {
-  return new URL(env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl);
+  const raw = env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl;
+  let u = parsedBase.get(raw);
+  if (!u) {
+    u = new URL(raw);
+    if (parsedBase.size > 64) parsedBase.clear();
+    parsedBase.set(raw, u);
+  }
+  return u;
 }
 
 const MESSAGES_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
@@ -245,6 +254,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const resilience = createResilience({
     settings,
     keys,
+    onKeys: (list) => { for (const k of list) logger.addSecret(k.key); },
     baseUrlOf: (provider) => (provider === 'anthropic' ? anthropicBaseUrl(settings, env) : new URL(settings.get().providers[provider]!.baseUrl)),
     onBreakerChange: (b, from) => {
       const level = b.state === 'open' ? 'warning' : 'info';
@@ -322,7 +332,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       throw err;
     }
     const targets = await resilience.targetsFor(info.model, caller);
-    for (const t of targets) for (const k of t.pool ? await keys.pool(t.name) : []) logger.addSecret(k.key);
     resilience.budget.onRequest();
     const tm = settings.get().timeouts;
     const abort = new AbortController();
@@ -391,7 +400,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
   const selfOrigins = () => (selfUrl ? [selfUrl, selfUrl.replace('127.0.0.1', 'localhost')] : []);
 
-  const app = createApp({
+  const handler = createHandler({
     // The gateway's own pages (the dashboard) are same-origin; any other origin must be listed.
     allowedOrigins: () => [...settings.get().security.allowedOrigins, ...selfOrigins()],
     routes: (a) => { for (const e of extensions) e.routes?.(a); },
@@ -403,7 +412,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, app);
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, handler);
   const port = opts.port ?? (env.SLUICE_PORT ? Number(env.SLUICE_PORT) : settings.get().port);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -25,22 +25,49 @@ export interface ServerDeps {
   onError?(err: GatewayError, ctx: { method: string; url: string }): void;
 }
 
+// A random per-process prefix and a counter: unique across restarts, and no syscall per request.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
+
 export function newRequestId(): string {
-  return `sluice_${randomBytes(12).toString('hex')}`;
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `sluice_${ID_PREFIX}${idCounter.toString(36).padStart(6, '0')}`;
 }
 
 /** Reads the whole request body (the forwarded bytes), refusing past `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLargeError(limit);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => { cleanup(); reject(err); };
+    const onAborted = () => { cleanup(); reject(new Error('client closed the connection while sending the body')); };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onClose = () => { if (!req.complete) onAborted(); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export function sendError(res: ServerResponse, err: GatewayError, requestId: string): void {
@@ -57,6 +84,35 @@ export function sendError(res: ServerResponse, err: GatewayError, requestId: str
     'x-sluice-error-code': err.code,
   });
   res.end(body);
+}
+
+/**
+ * The request handler: `/v1/*` (the hot path) goes straight to the proxy, past express's
+ * router; everything else (probes, health, admin, dashboard) goes through express. Both apply
+ * the same host/origin guard and error envelope.
+ */
+export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(deps);
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith('/v1/')) {
+      app(req, res);
+      return;
+    }
+    const requestId = newRequestId();
+    const fail = (err: unknown) => {
+      const gerr = asGatewayError(err);
+      deps.onError?.(gerr, { method: req.method ?? 'GET', url });
+      sendError(res, gerr, requestId);
+    };
+    try {
+      checkRequestOrigin(req.headers as Record<string, string>, { allowedOrigins: deps.allowedOrigins() });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    deps.proxy({ requestId, req, res, url }).catch(fail);
+  };
 }
 
 export function createApp(deps: ServerDeps): express.Express {

@@ -31,9 +31,12 @@ export function createResilience(opts: {
   baseUrlOf: (provider: string) => URL;
   now?: () => number;
   onBreakerChange?: (s: BreakerSnapshot, from: BreakerState) => void;
+  /** A provider's key list was (re)loaded (the logger masks every key). */
+  onKeys?: (keys: readonly { key: string }[]) => void;
 }): Resilience {
   const now = opts.now ?? Date.now;
   const pools = new Map<string, KeyPool>();
+  const seen = new Map<string, unknown>();
   const breakers = new Map<string, CircuitBreaker>();
   const budget = new RetryBudget(opts.settings.get().resilience.retry.budgetRatio);
   const breakerFor = (name: string) => {
@@ -50,7 +53,13 @@ export function createResilience(opts: {
       p = new KeyPool(provider, now);
       pools.set(provider, p);
     }
-    p.setKeys((await opts.keys.pool(provider)).map((k) => ({ id: k.id, key: k.key, hint: k.hint })));
+    const list = await opts.keys.pool(provider);
+    // The key list is cached upstream; rebuild the pool's view only when it changed.
+    if (seen.get(provider) !== list) {
+      p.setKeys(list.map((k) => ({ id: k.id, key: k.key, hint: k.hint })));
+      seen.set(provider, list);
+      opts.onKeys?.(list);
+    }
     return p;
   };
 
