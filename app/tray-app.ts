@@ -9,7 +9,7 @@ import { createMemorySecretStore, type SecretStore } from '../proxy/store/secret
 import { openSettings } from '../proxy/store/settings.js';
 import { createTokenStore, type TokenStore } from '../proxy/store/tokens.js';
 import { listToolAdapters, type ToolAdapter, type ToolId } from '../proxy/tools/index.js';
-import { followPort, toolContext, toolToken, type ToolsCliIo } from '../proxy/cli-tools.js';
+import { followPort, tokenAccount, toolContext, toolToken, type ToolsCliIo } from '../proxy/cli-tools.js';
 import type { AdminLoad } from './admin-adapter.js';
 import { breakerTransition, createNotificationGate, notificationFor } from './alerts.js';
 import { loadAppState, saveAppState, type AppState } from './app-state.js';
@@ -72,7 +72,7 @@ const MAX_ALERTS = 20;
 const ADMIN_RUNTIME_FILE = 'admin.json';
 const NOTIFY_COOLDOWN_MS = 60_000;
 /** Mirrors cli-tools.ts: where `sluice configure` keeps each tool's token in the keychain. */
-const toolTokenAccount = (id: ToolId) => `tool-token:${id}`;
+
 
 export function createTrayApp(d: TrayAppDeps): TrayApp {
   const { electron: e, logger } = d;
@@ -380,7 +380,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     if (gw) tokens = gw.tokens;
     else tokens = createTokenStore(await openSettings(d.dataDir));
     if (tokens.list().some((t) => t.name === id && !t.revokedAt)) await tokens.revoke(id);
-    await toolSecrets.delete(toolTokenAccount(id)).catch(() => false);
+    await toolSecrets.delete(tokenAccount(id)).catch(() => false);
   };
 
   const configureTool = (id: ToolId) => exclusive(async () => {

@@ -20,7 +20,9 @@ export class ToolsCliUsageError extends Error {}
 
 /** Previews show where the token goes without issuing one (previews mask it anyway). */
 const PLACEHOLDER_TOKEN = 'sk-sluice-new-token-for-this-tool';
-const tokenAccount = (id: ToolId) => `tool-token:${id}`;
+/** Keychain account of a configured tool's token (the tray app and admin API use it too). */
+export const TOOL_TOKEN_ACCOUNT_PREFIX = 'tool-token:';
+export const tokenAccount = (id: ToolId) => `${TOOL_TOKEN_ACCOUNT_PREFIX}${id}`;
 
 export function toolContext(io: ToolsCliIo, dataDir: string, secrets: SecretStore): ToolContext {
   const platform = io.platform === 'darwin' || io.platform === 'win32' ? io.platform : 'linux';

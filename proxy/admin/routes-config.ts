@@ -18,7 +18,8 @@ import type { AdminDeps } from './deps.js';
 import { parseBody } from './validate.js';
 
 /** The CLI keeps each configured tool's token in the keychain under this prefix (cli-tools.ts). */
-export const TOOL_TOKEN_ACCOUNT_PREFIX = 'tool-token:';
+export { TOOL_TOKEN_ACCOUNT_PREFIX } from '../cli-tools.js';
+import { TOOL_TOKEN_ACCOUNT_PREFIX } from '../cli-tools.js';
 const PROVIDER_RE = /^[a-z][a-z0-9-]{0,31}(:[A-Za-z0-9_-]{1,32})?$/;
 
 export function settingsView(s: Settings, env: Record<string, string | undefined>): SettingsView {

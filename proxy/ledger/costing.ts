@@ -3,7 +3,7 @@
 // pipeline, express or SQLite.
 import type { AgentAttribution, ClientInfo, SessionAttribution } from '../meter/attribution.js';
 import type { Usage, UsageReport } from '../meter/usage-tap.js';
-import type { PriceBook } from '../pricing/cost.js';
+import { splitCacheWrites, type PriceBook } from '../pricing/cost.js';
 import type { AttemptRecord, Endpoint, LedgerRow } from './types.js';
 
 /** Who called, as the auth stage decided. */
@@ -105,23 +105,16 @@ function count(v: number | null | undefined): number {
 }
 
 /**
- * Token counts per price class. The cache-write split follows pricing's cost() exactly (it does
- * not export it): the ephemeral_5m/1h parts when present, any shortfall against
- * cache_creation_input_tokens counted as 5-minute writes (the default TTL), and without the
- * parts the whole total as 5-minute writes. Keep the two in step.
+ * Token counts per price class; the cache-write split is pricing's own rule (splitCacheWrites),
+ * so the ledger's columns and the cost always agree.
  */
 export function splitUsage(usage: Usage | null): TokenSplit {
   if (usage === null) {
     return { inputTokens: 0, outputTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheReadTokens: 0, webSearchRequests: 0 };
   }
-  const created = count(usage.cache_creation_input_tokens);
-  let w5 = created;
-  let w1 = 0;
-  if (usage.cache_creation) {
-    const p5 = count(usage.cache_creation.ephemeral_5m_input_tokens);
-    w1 = count(usage.cache_creation.ephemeral_1h_input_tokens);
-    w5 = p5 + Math.max(0, created - p5 - w1);
-  }
+  const { write5m: w5, write1h: w1 } = splitCacheWrites(count(usage.cache_creation_input_tokens), usage.cache_creation
+    ? { p5: count(usage.cache_creation.ephemeral_5m_input_tokens), p1: count(usage.cache_creation.ephemeral_1h_input_tokens) }
+    : null);
   return {
     inputTokens: count(usage.input_tokens),
     outputTokens: count(usage.output_tokens),

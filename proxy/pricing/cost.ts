@@ -125,6 +125,17 @@ function round6(n: number): number {
 }
 
 /** A token count from the usage object: absent/null is 0; anything else must be a count. */
+/**
+ * How cache-write tokens divide between the 5-minute and 1-hour prices: without the
+ * `cache_creation` parts, all of them are 5-minute writes (the default TTL); with them, a
+ * shortfall against the total is 5-minute too, and parts above the total win, being the more
+ * detailed record. The ledger's token columns use this same rule.
+ */
+export function splitCacheWrites(created: number, parts: { p5: number; p1: number } | null): { write5m: number; write1h: number } {
+  if (!parts) return { write5m: created, write1h: 0 };
+  return { write5m: parts.p5 + Math.max(0, created - parts.p5 - parts.p1), write1h: parts.p1 };
+}
+
 function count(value: number | null | undefined, field: string): number {
   if (value === undefined || value === null) return 0;
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -307,16 +318,12 @@ export function createPriceBook(table: PriceTable, overrides: PriceOverrides = {
     const output = count(usage.output_tokens, 'output_tokens');
     const read = count(usage.cache_read_input_tokens, 'cache_read_input_tokens');
     const created = count(usage.cache_creation_input_tokens, 'cache_creation_input_tokens');
-    let write5m = created;
-    let write1h = 0;
-    if (usage.cache_creation) {
-      const p5 = count(usage.cache_creation.ephemeral_5m_input_tokens, 'cache_creation.ephemeral_5m_input_tokens');
-      const p1 = count(usage.cache_creation.ephemeral_1h_input_tokens, 'cache_creation.ephemeral_1h_input_tokens');
-      // The parts should add up to the total. A shortfall is priced as 5-minute writes (the
-      // default TTL); parts above the total win, being the more detailed record.
-      write1h = p1;
-      write5m = p5 + Math.max(0, created - p5 - p1);
-    }
+    const { write5m, write1h } = splitCacheWrites(created, usage.cache_creation
+      ? {
+        p5: count(usage.cache_creation.ephemeral_5m_input_tokens, 'cache_creation.ephemeral_5m_input_tokens'),
+        p1: count(usage.cache_creation.ephemeral_1h_input_tokens, 'cache_creation.ephemeral_1h_input_tokens'),
+      }
+      : null);
     const webSearches = count(usage.server_tool_use?.web_search_requests, 'server_tool_use.web_search_requests');
     const batch = opts.batch === true || usage.service_tier === 'batch';
 

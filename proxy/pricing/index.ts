@@ -8,6 +8,7 @@ export {
   createPriceBook,
   picoToUsd,
   sumPicoUsd,
+  splitCacheWrites,
   PICO_PER_USD,
   type CostBreakdown,
   type CostOptions,
