@@ -1,6 +1,6 @@
 // Byte-level JSON helpers for edits that must leave every other byte alone: string values with
 // their paths, array element spans, and decoding a JSON string with a map back to its raw bytes.
-// Pure; imports nothing (json-scan.ts only reads top-level fields, these go deeper).
+// Pure; builds on json-scan.ts's primitives (which only read top-level fields; these go deeper).
 
 export type JsonPath = (string | number)[];
 
@@ -11,60 +11,11 @@ export interface StringValue {
   path: JsonPath;
 }
 
-export class JsonSpanError extends Error {
-  constructor(message: string, readonly offset: number) {
-    super(`${message} at byte ${offset}`);
-  }
-}
+// The scanner's primitives are shared with the top-level reader; its error is this module's too.
+export { JsonScanError as JsonSpanError, skipString, skipValue } from '../pipeline/json-scan.js';
+import { JsonScanError as JsonSpanError, skipString, skipValue, skipWs } from '../pipeline/json-scan.js';
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, COLON = 0x3a;
-
-const isWs = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-/** Index just past the closing quote of the string opening at `i`; jumps quote to quote (memchr). */
-export function skipString(buf: Buffer, i: number): number {
-  let j = i + 1;
-  for (;;) {
-    const q = buf.indexOf(QUOTE, j);
-    if (q < 0) throw new JsonSpanError('unterminated string', i);
-    let bs = 0;
-    for (let k = q - 1; k > i && buf[k] === BACKSLASH; k--) bs++;
-    if (bs % 2 === 0) return q + 1;
-    j = q + 1;
-  }
-}
-
-function skipWs(buf: Buffer, i: number): number {
-  while (isWs(buf[i])) i++;
-  return i;
-}
-
-/** Index just past the value starting at `i`. */
-export function skipValue(buf: Buffer, i: number): number {
-  const c = buf[i];
-  if (c === undefined) throw new JsonSpanError('value expected', i);
-  if (c === QUOTE) return skipString(buf, i);
-  if (c === LBRACE || c === LBRACKET) {
-    let depth = 0;
-    let j = i;
-    while (j < buf.length) {
-      const b = buf[j]!;
-      if (b === QUOTE) { j = skipString(buf, j); continue; }
-      if (b === LBRACE || b === LBRACKET) depth++;
-      else if (b === RBRACE || b === RBRACKET) { depth--; if (depth === 0) return j + 1; }
-      j++;
-    }
-    throw new JsonSpanError('unterminated container', i);
-  }
-  let j = i;
-  while (j < buf.length) {
-    const b = buf[j]!;
-    if (b === COMMA || b === RBRACE || b === RBRACKET || isWs(b)) break;
-    j++;
-  }
-  if (j === i) throw new JsonSpanError('value expected', i);
-  return j;
-}
+const LBRACE = 0x7b, RBRACKET = 0x5d, LBRACKET = 0x5b, COMMA = 0x2c, COLON = 0x3a, RBRACE = 0x7d, QUOTE = 0x22, BACKSLASH = 0x5c;
 
 /** Spans of the elements of the array whose `[` is at `start`. */
 export function arrayElements(buf: Buffer, start: number): { start: number; end: number }[] {

@@ -21,7 +21,7 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function skipWs(buf: Uint8Array, i: number): number {
+export function skipWs(buf: Uint8Array, i: number): number {
   while (i < buf.length && isWs(buf[i]!)) i++;
   return i;
 }
@@ -31,7 +31,7 @@ function skipWs(buf: Uint8Array, i: number): number {
  * Jumps from quote to quote with the native indexOf (memchr), so the cost is proportional
  * to the number of quotes, not of bytes: prompt text is the bulk of a Claude Code body.
  */
-function skipString(buf: Buffer, i: number): number {
+export function skipString(buf: Buffer, i: number): number {
   let j = i + 1;
   for (;;) {
     const q = buf.indexOf(QUOTE, j);
@@ -45,7 +45,7 @@ function skipString(buf: Buffer, i: number): number {
 }
 
 /** Index just past the value starting at `i` (object, array, string or scalar). */
-function skipValue(buf: Buffer, i: number): number {
+export function skipValue(buf: Buffer, i: number): number {
   const c = buf[i];
   if (c === undefined) throw new JsonScanError('value expected', i);
   if (c === QUOTE) return skipString(buf, i);
