@@ -79,6 +79,8 @@ export const SettingsSchema = z.object({
     }).prefault({}),
     breaker: z.object({
       failureThreshold: z.number().int().min(1).max(1000).prefault(5),
+      /** Share of calls in the window that must have failed to open (with at least failureThreshold failures). */
+      failureRate: z.number().min(0).max(1).prefault(0.5),
       windowMs: z.number().int().min(1000).max(600_000).prefault(30_000),
       openMs: z.number().int().min(100).max(600_000).prefault(30_000),
       halfOpenProbes: z.number().int().min(1).max(100).prefault(1),

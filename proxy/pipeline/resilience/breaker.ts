@@ -1,4 +1,6 @@
-// A circuit breaker per upstream target: closed -> open after enough failures in a window ->
+// A circuit breaker per upstream target: closed -> open when, within a window, failures reach a
+// count AND a share of calls (a steady 20 % of 529s that retries absorb must not take the only
+// target offline; an outage must) ->
 // half-open after a pause, letting a few probe requests through -> closed on a probe's success,
 // open again on its failure. An open breaker is skipped at once, without waiting for a timeout.
 // Pure; the clock is passed in.
@@ -6,7 +8,10 @@
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface BreakerOptions {
+  /** Failures in the window needed to open (also the smallest sample judged). */
   failureThreshold: number;
+  /** Share of the window's calls that must have failed, 0..1 (absent: 0, the count alone decides). */
+  failureRate?: number;
   windowMs: number;
   openMs: number;
   halfOpenProbes: number;
@@ -16,6 +21,7 @@ export interface BreakerSnapshot {
   target: string;
   state: BreakerState;
   recentFailures: number;
+  recentCalls: number;
   openedAt: number | null;
   /** When an open breaker lets probes through (ms epoch). */
   retryAt: number | null;
@@ -23,7 +29,8 @@ export interface BreakerSnapshot {
 
 export class CircuitBreaker {
   private state: BreakerState = 'closed';
-  private failures: number[] = [];
+  /** Outcomes in the window: time and whether it failed. */
+  private outcomes: { t: number; failed: boolean }[] = [];
   private openedAt: number | null = null;
   private probesInFlight = 0;
 
@@ -39,7 +46,7 @@ export class CircuitBreaker {
     if (from === to) return;
     this.state = to;
     if (to === 'open') this.openedAt = this.now();
-    if (to === 'closed') { this.openedAt = null; this.failures = []; }
+    if (to === 'closed') { this.openedAt = null; this.outcomes = []; }
     if (to !== 'half_open') this.probesInFlight = 0;
     this.onChange(this.snapshot(), from);
   }
@@ -71,7 +78,10 @@ export class CircuitBreaker {
 
   onSuccess(): void {
     if (this.state === 'half_open') this.transition('closed');
-    else if (this.state === 'closed') this.prune();
+    else if (this.state === 'closed') {
+      this.outcomes.push({ t: this.now(), failed: false });
+      this.prune();
+    }
   }
 
   onFailure(): void {
@@ -80,9 +90,17 @@ export class CircuitBreaker {
       return;
     }
     if (this.state === 'open') return;
-    this.failures.push(this.now());
+    this.outcomes.push({ t: this.now(), failed: true });
     this.prune();
-    if (this.failures.length >= this.opts().failureThreshold) this.transition('open');
+    const failed = this.failures();
+    const o = this.opts();
+    if (failed >= o.failureThreshold && failed / this.outcomes.length >= (o.failureRate ?? 0)) this.transition('open');
+  }
+
+  private failures(): number {
+    let n = 0;
+    for (const x of this.outcomes) if (x.failed) n++;
+    return n;
   }
 
   /** A request that got no verdict (client left): frees its probe slot. */
@@ -92,12 +110,14 @@ export class CircuitBreaker {
 
   private prune(): void {
     const cutoff = this.now() - this.opts().windowMs;
-    while (this.failures.length && this.failures[0]! < cutoff) this.failures.shift();
+    let drop = 0;
+    while (drop < this.outcomes.length && this.outcomes[drop]!.t < cutoff) drop++;
+    if (drop) this.outcomes.splice(0, drop);
   }
 
   snapshot(): BreakerSnapshot {
     this.prune();
     const retryAt = this.state === 'open' && this.openedAt !== null ? this.openedAt + this.opts().openMs : null;
-    return { target: this.target, state: this.state, recentFailures: this.failures.length, openedAt: this.openedAt, retryAt };
+    return { target: this.target, state: this.state, recentFailures: this.failures(), recentCalls: this.outcomes.length, openedAt: this.openedAt, retryAt };
   }
 }

@@ -73,7 +73,7 @@ export class KeyPool {
     const candidates = this.keys.filter((k) => !exclude.has(k.id));
     if (candidates.length === 0) return null;
     let best: PoolKey | null = null;
-    let bestScore = -Infinity;
+    let bestRank: [number, number, number] | null = null;
     let soonest = Infinity;
     for (const k of candidates) {
       const s = this.state.get(k.id)!;
@@ -81,10 +81,12 @@ export class KeyPool {
         soonest = Math.min(soonest, s.coolingUntil);
         continue;
       }
-      const room = Math.min(headroom(s.requests, now), headroom(s.tokens, now));
       // Headroom first; among equals fewer in flight; then the one rested longest.
-      const score = room * 1e6 - s.inFlight * 1e3 - s.lastUsed / 1e12;
-      if (score > bestScore) { bestScore = score; best = k; }
+      const rank: [number, number, number] = [Math.min(headroom(s.requests, now), headroom(s.tokens, now)), -s.inFlight, -s.lastUsed];
+      if (bestRank === null || rank[0] > bestRank[0] || (rank[0] === bestRank[0] && (rank[1] > bestRank[1] || (rank[1] === bestRank[1] && rank[2] > bestRank[2])))) {
+        bestRank = rank;
+        best = k;
+      }
     }
     if (best) return { key: best, waitMs: 0 };
     return { key: null, waitMs: Math.max(0, soonest - now) };

@@ -87,10 +87,13 @@ export function cooldownUntil(info: RateLimitInfo, now: number, fallbackMs: numb
     const which = info.requests.remaining === 0 ? 'requests' : [info.tokens, info.inputTokens, info.outputTokens].some((d) => d.remaining === 0) ? 'tokens' : 'unknown';
     return { until: now + info.retryAfterMs, limit: which };
   }
-  if (info.requests.remaining === 0 && info.requests.resetAt !== null) return { until: Math.max(now, info.requests.resetAt), limit: 'requests' };
+  // Every exhausted dimension must have reset before the key can succeed: wait for the latest.
+  const requestsOut = info.requests.remaining === 0 && info.requests.resetAt !== null ? info.requests.resetAt : null;
   const tokenResets = [info.tokens, info.inputTokens, info.outputTokens].filter((d) => d.remaining === 0 && d.resetAt !== null).map((d) => d.resetAt!);
-  if (tokenResets.length) return { until: Math.max(now, ...tokenResets), limit: 'tokens' };
-  return { until: now + fallbackMs, limit: 'unknown' };
+  const tokensOut = tokenResets.length ? Math.max(...tokenResets) : null;
+  if (requestsOut === null && tokensOut === null) return { until: now + fallbackMs, limit: 'unknown' };
+  const limit = tokensOut !== null && (requestsOut === null || tokensOut >= requestsOut) ? 'tokens' : 'requests';
+  return { until: Math.max(now, requestsOut ?? 0, tokensOut ?? 0), limit };
 }
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
@@ -105,19 +108,22 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
  * fast with the upstream's answer instead of multiplying the load.
  */
 export class RetryBudget {
-  private tokens: number;
-  constructor(private readonly ratio: number, private readonly burst = 10) {
-    this.tokens = burst;
+  // Kept in thousandths so that ten deposits of 0.1 make exactly one retry (no float drift).
+  private milli: number;
+  private readonly ratio: () => number;
+  constructor(ratio: number | (() => number), private readonly burst = 10) {
+    this.ratio = typeof ratio === 'function' ? ratio : () => ratio;
+    this.milli = burst * 1000;
   }
   onRequest(): void {
-    this.tokens = Math.min(this.burst, this.tokens + this.ratio);
+    this.milli = Math.min(this.burst * 1000, this.milli + Math.round(this.ratio() * 1000));
   }
   tryRetry(): boolean {
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.milli < 1000) return false;
+    this.milli -= 1000;
     return true;
   }
   get available(): number {
-    return this.tokens;
+    return this.milli / 1000;
   }
 }
