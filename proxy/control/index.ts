@@ -156,12 +156,23 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       return usdToPico(load());
     };
 
-    const limitsFor = (req: ProxyRequest, cfg: ControlSettings, policy: TokenPolicy | undefined): BudgetLimit[] => {
-      const t = now();
+    // The current local day and month and their bounds, recomputed only when the day turns over.
+    let periods: { day: string; month: string; dayRange: { since: number; until: number }; monthRange: { since: number; until: number } } | null = null;
+    const periodsAt = (t: number) => {
+      if (periods && t >= periods.dayRange.since && t < periods.dayRange.until) return periods;
       const day = localDay(t, tz);
       const month = day.slice(0, 7);
-      const dayRange = { since: localDayStart(day, tz), until: localDayStart(nextDay(day), tz) };
-      const monthRange = { since: monthStart(month, tz), until: monthStart(nextMonth(month), tz) };
+      periods = {
+        day,
+        month,
+        dayRange: { since: localDayStart(day, tz), until: localDayStart(nextDay(day), tz) },
+        monthRange: { since: monthStart(month, tz), until: monthStart(nextMonth(month), tz) },
+      };
+      return periods;
+    };
+
+    const limitsFor = (req: ProxyRequest, cfg: ControlSettings, policy: TokenPolicy | undefined): BudgetLimit[] => {
+      const { day, month, dayRange, monthRange } = periodsAt(now());
       const b = cfg.budgets;
       const out: BudgetLimit[] = [];
       if (b.dailyUsd !== null) {
