@@ -16,11 +16,14 @@ export interface AdminHandle {
   createLoginUrl(gatewayUrl: string): string | null;
   /** Writes the file `sluice open` reads to find this gateway; false when the extension cannot. */
   publish(file: string): Promise<boolean>;
+  /** Whether a request carries admin credentials (for the control and observe routes). */
+  authorize(req: { headers: { authorization?: string | undefined; cookie?: string | undefined } }): boolean;
 }
 
 export type AdminLoad = { ok: true; admin: AdminHandle } | { ok: false; reason: string };
 
 interface LoginCapable {
+  authorize?: unknown;
   adminToken?: unknown;
   createLoginUrl?: unknown;
   publish?: unknown;
@@ -77,6 +80,7 @@ export function wrapAdmin(adminExtension: (opts: { adminToken: string }) => unkn
       const made = (c.createLoginUrl as () => unknown).call(c);
       return typeof made === 'string' ? new URL(made, `${gatewayUrl}/`).href : null;
     },
+    authorize: (req) => typeof factory.authorize === 'function' && (factory.authorize as AdminHandle['authorize'])(req) === true,
     publish: async (file) => {
       const c = current && typeof current.publish === 'function' ? current : typeof factory.publish === 'function' ? factory : null;
       if (!c) return false;

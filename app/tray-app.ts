@@ -10,6 +10,8 @@ import { openSettings } from '../proxy/store/settings.js';
 import { createTokenStore, type TokenStore } from '../proxy/store/tokens.js';
 import { listToolAdapters, type ToolAdapter, type ToolId } from '../proxy/tools/index.js';
 import { followPort, tokenAccount, toolContext, toolToken, type ToolsCliIo } from '../proxy/cli-tools.js';
+import { controlExtension } from '../proxy/control/index.js';
+import { observeExtension } from '../proxy/observe/index.js';
 import type { AdminLoad } from './admin-adapter.js';
 import { breakerTransition, createNotificationGate, notificationFor } from './alerts.js';
 import { loadAppState, saveAppState, type AppState } from './app-state.js';
@@ -264,7 +266,12 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
         secrets: d.secrets,
         logger,
         ...d.gatewayOptions,
-        extensions: [...(admin.ok ? [admin.admin.extension] : []), ...(d.gatewayOptions?.extensions ?? [])],
+        // Control and observe add /admin/api/* routes of their own, so they mount before the
+        // admin API (which answers 404 for paths it does not know); they use its credentials.
+        extensions: [
+          ...(admin.ok ? [observeExtension({ authorize: admin.admin.authorize }), controlExtension({ authorize: admin.admin.authorize }), admin.admin.extension] : []),
+          ...(d.gatewayOptions?.extensions ?? []),
+        ],
       });
       gw = g;
       startError = null;

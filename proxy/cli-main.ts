@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { adminExtension } from './admin/index.js';
 import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from './control/index.js';
 import { ADMIN_RUNTIME_FILE, OpenError, openDashboard } from './admin/cli-open.js';
+import { isRoutingCommand, runRoutingCli, ROUTING_HELP } from './routing/cli.js';
+import { isObserveCommand, ObserveCliUsageError, observeExtension, OBSERVE_HELP, parseTagArgs, runObserveCli } from './observe/index.js';
 
 export interface CliIo {
   cwd?: string;
@@ -78,6 +80,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (isControlCommand(argv)) {
     return runControlCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
   }
+  // export, stats --by tag, token tag, webhook and observe (proxy/observe).
+  if (isObserveCommand(argv)) {
+    return runObserveCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
+  // Routing: ab report, models, route test (proxy/routing/cli.ts).
+  if (isRoutingCommand(argv)) {
+    return runRoutingCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -99,6 +109,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'dry-run': { type: 'boolean' },
         undo: { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
+        tag: { type: 'string', multiple: true },
       },
     });
   } catch (err) {
@@ -107,14 +118,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.version) { io.stdout(`${VERSION}\n`); return 0; }
-  if (values.help || positionals.length === 0) { io.stdout(`${HELP}\n${CONTROL_HELP}`); return positionals.length === 0 && !values.help ? 2 : 0; }
+  if (values.help || positionals.length === 0) { io.stdout(`${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}`); return positionals.length === 0 && !values.help ? 2 : 0; }
   const dataDir = defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, values['data-dir']);
   const secrets = () => (io.secrets ?? (() => createKeychainStore()))();
   const [cmd, sub, arg] = positionals;
   try {
     switch (cmd) {
       case 'serve': return await serve(io, dataDir, values.port, values['log-level']);
-      case 'token': return await token(io, dataDir, sub, arg);
+      case 'token': return await token(io, dataDir, sub, arg, values.tag);
       case 'key': return await key(io, secrets, sub, arg);
       case 'stats':
         if (sub) throw new UsageError(`stats takes no argument "${sub}"; use --by`);
@@ -140,7 +151,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`sluice: ${err.message}\n`);
       return 1;
     }
-    if (err instanceof UsageError || err instanceof LedgerCliUsageError || err instanceof ToolsCliUsageError) {
+    if (err instanceof UsageError || err instanceof LedgerCliUsageError || err instanceof ToolsCliUsageError || err instanceof ObserveCliUsageError) {
       io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
       return 2;
     }
@@ -169,7 +180,14 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
   const logger = createLogger({ level: parseLogLevel(level ?? io.env.SLUICE_LOG_LEVEL), write: (l) => io.stderr(`${l}\n`) });
   const secretStore = io.secrets?.() ?? createKeychainStore();
   const admin = adminExtension({ machine: { home: io.home, platform: io.platform, cwd: io.cwd } });
-  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: secretStore, extensions: [admin, controlExtension({ authorize: admin.authorize })] });
+  // observe goes first: the admin router answers 404 for any /admin/api path it does not know.
+  const gw = await createGateway({ dataDir, port, env: io.env, logger, secrets: secretStore, extensions: [
+    // The admin API answers 404 for paths it does not know, so the extensions that add their
+    // own /admin/api/* routes mount before it.
+    observeExtension({ authorize: admin.authorize }),
+    controlExtension({ authorize: admin.authorize }),
+    admin,
+  ] });
   // `sluice open` (another process) finds this gateway and its admin token here; removed on close.
   await admin.publish(join(dataDir, ADMIN_RUNTIME_FILE)).catch((err: Error) => logger.warn(`could not publish the dashboard login for \`sluice open\`: ${err.message}`));
   const key = await gw.keys.resolve('anthropic');
@@ -206,13 +224,13 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
   });
 }
 
-async function token(io: CliIo, dataDir: string, sub: string | undefined, arg: string | undefined): Promise<number> {
+async function token(io: CliIo, dataDir: string, sub: string | undefined, arg: string | undefined, tagArgs: string[] | undefined): Promise<number> {
   const settings = await openSettings(dataDir);
   const tokens = createTokenStore(settings);
   switch (sub) {
     case 'create': {
       if (!arg) throw new UsageError('token create needs a name, e.g. `sluice token create claude-code`');
-      const { token: t, record } = await tokens.create(arg);
+      const { token: t, record } = await tokens.create(arg, tagArgs ? { tags: parseTagArgs(tagArgs) } : undefined);
       io.stderr(`Created token "${record.name}" (id ${record.id}). It is shown once; Sluice keeps only its hash.\n`);
       io.stdout(`${t}\n`);
       return 0;

@@ -11,7 +11,7 @@ import {
 } from './errors.js';
 import { authenticate, type Caller } from './pipeline/auth.js';
 import { ClientAbortError, type ResponseSink } from './pipeline/forward.js';
-import { abortableSleep, sendResilient, type Attempt } from './pipeline/upstream.js';
+import { abortableSleep, attemptsOf, sendResilient, type Attempt, type Target } from './pipeline/upstream.js';
 import { createResilience, type Resilience } from './pipeline/resilience/index.js';
 import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
@@ -23,6 +23,9 @@ import { join } from 'node:path';
 import { openLedger, type Ledger, type LedgerRow } from './ledger/index.js';
 import { loadBundledPrices } from './pricing/index.js';
 import { createMetering } from './pipeline/meter.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
+import { createModelCatalog } from './providers/models.js';
+import { createRouter, type Router } from './routing/index.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -51,6 +54,9 @@ export interface GatewayInternals {
   ledger: Ledger | null;
   events: EventBus;
   logger: Logger;
+  /** Providers as data, route decisions, the merged model catalogue (abReportFromLedger is in routing/). */
+  providers: ProviderRegistry;
+  routing: Router;
   health(): Record<string, unknown>;
   /** The gateway's own URL; known once listening (empty before). */
   url(): string;
@@ -146,6 +152,8 @@ export interface Gateway {
   readonly ledger: Ledger | null;
   readonly events: EventBus;
   readonly resilience: Resilience;
+  readonly providers: ProviderRegistry;
+  readonly routing: Router;
   /** Resolves once every finished response's usage row is written to the ledger. */
   flushUsage(): Promise<void>;
   health(): Record<string, unknown>;
@@ -155,9 +163,8 @@ export interface Gateway {
 
 const parsedBase = new Map<string, URL>();
 
-/** The one place the Anthropic upstream URL is decided: env override, else settings. Parsed once per value. */
-export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, string | undefined>): URL {
-  const raw = env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl;
+/** A base URL parsed once per value (the same URL object while the value stays the same). */
+function parseBaseUrl(raw: string): URL {
   let u = parsedBase.get(raw);
   if (!u) {
     u = new URL(raw);
@@ -167,7 +174,14 @@ export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, st
   return u;
 }
 
+/** The one place the Anthropic upstream URL is decided: env override, else settings. Parsed once per value. */
+export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, string | undefined>): URL {
+  return parseBaseUrl(env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl);
+}
+
 const MESSAGES_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
+/** The OpenAI-compatible surface: chat clients (OpenAI SDKs, Cline, Continue) post here. */
+const CHAT_PATH = '/v1/chat/completions';
 
 /** What the gateway reads from a Messages body; the body itself is forwarded untouched. */
 export interface MessagesInfo {
@@ -251,11 +265,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     prices,
     logger,
   });
+  const registry = createProviderRegistry({
+    providers: () => settings.get().providers,
+    baseUrlOf: (name, cfg) => (name === 'anthropic' ? anthropicBaseUrl(settings, env) : parseBaseUrl(cfg.baseUrl)),
+  });
   const resilience = createResilience({
     settings,
     keys,
     onKeys: (list) => { for (const k of list) logger.addSecret(k.key); },
-    baseUrlOf: (provider) => (provider === 'anthropic' ? anthropicBaseUrl(settings, env) : new URL(settings.get().providers[provider]!.baseUrl)),
+    baseUrlOf: (provider) => registry.get(provider)!.baseUrl,
+    kindOf: (provider) => {
+      const spec = registry.get(provider);
+      return spec ? { wire: spec.wire, auth: spec.auth } : null;
+    },
     onBreakerChange: (b, from) => {
       const level = b.state === 'open' ? 'warning' : 'info';
       logger.warn(`circuit breaker for ${b.target}: ${from} -> ${b.state}`);
@@ -270,6 +292,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     keepAliveTimeout: 30_000,
     connections: 256,
   });
+  const catalog = createModelCatalog({
+    registry, keys, dispatcher,
+    ttlMs: () => settings.get().routing.modelsCacheMs,
+    cacheFile: join(opts.dataDir, 'models-cache.json'),
+  });
+  const router = createRouter({ providers: () => settings.get().providers, routing: () => settings.get().routing, registry, catalog });
   const startedAt = Date.now();
   let lastUpstream: LastUpstream | null = null;
   let draining = false;
@@ -309,9 +337,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
     const pathname = ctx.url.split('?', 1)[0]!;
     let info: MessagesInfo = { model: null, stream: false, metadataUserId: null };
-    if (body && method === 'POST' && MESSAGES_PATHS.has(pathname) && !req.headers['content-encoding']) {
+    const chat = pathname === CHAT_PATH;
+    if (chat && (method !== 'POST' || !body || req.headers['content-encoding'])) {
+      throw new InvalidRequestError(`${CHAT_PATH} takes a POST with an uncompressed JSON chat completion request.`);
+    }
+    if (body && method === 'POST' && (MESSAGES_PATHS.has(pathname) || chat) && !req.headers['content-encoding']) {
       info = readMessagesInfo(body);
     }
+    if (chat && info.model === null) throw new InvalidRequestError('model: a string is required.');
     const preq: ProxyRequest = { id: requestId, tsStart, method, url: ctx.url, pathname, headers: req.headers, caller, body, info, notes: {} };
     const finishers: ((row: LedgerRow | null) => void)[] = [];
     let finished = false;
@@ -331,7 +364,35 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       finish(null);
       throw err;
     }
-    const targets = await resilience.targetsFor(info.model, caller);
+    const route = router.decide({ pathname, model: info.model, caller, headers: req.headers, body: preq.body, metadataUserId: info.metadataUserId, requestId });
+    const models = method === 'GET' && (pathname === '/v1/models' || pathname.startsWith('/v1/models/'))
+      ? await router.modelsPlan({ pathname, url: ctx.url, headers: req.headers, rawHeaders: req.rawHeaders })
+      : null;
+    let targets: Target[] = [];
+    let local = models?.kind === 'local' ? models : null;
+    if (!local) {
+      try {
+        targets = await resilience.targetsFor(info.model, caller, route?.chain);
+      } catch (err) {
+        // Without an Anthropic key the merged list still answers with Sluice's own ids.
+        if (models?.kind === 'merge' && err instanceof ProviderKeyMissingError) local = { kind: 'local', status: 200, body: models.fallback };
+        else {
+          finish(null);
+          throw err;
+        }
+      }
+    }
+    if (local) {
+      // Sluice's own model ids (aliases, `<provider>/<model>`) are answered here, unmetered.
+      res.writeHead(local.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(local.body), 'request-id': requestId });
+      res.end(local.body);
+      finish(null);
+      return;
+    }
+    const forTarget = models?.kind === 'merge' ? models.forTarget : route || chat
+      ? router.planner({ format: chat ? 'openai-chat' : 'anthropic', url: ctx.url, pathname, rawHeaders: req.rawHeaders, body: preq.body!, requestedModel: info.model ?? '', requestId, userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : '' })
+      : undefined;
+    const routeHeader = route ? (route.arm ? `${route.rule}; arm=${route.arm}` : route.rule) : null;
     resilience.budget.onRequest();
     const tm = settings.get().timeouts;
     const abort = new AbortController();
@@ -361,14 +422,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           'x-sluice-served-by': t.model ? `${t.name}; model=${t.model}` : t.name,
           ...(n > 1 ? { 'x-sluice-attempts': String(n) } : {}),
           ...(t.fallback ? { 'x-sluice-fallback': '1' } : {}),
+          ...(routeHeader ? { 'x-sluice-route': routeHeader } : {}),
         }),
       }, targets, {
         method, url: ctx.url, rawHeaders: req.rawHeaders, body: preq.body,
         headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs,
+        ...(forTarget ? { forTarget } : {}),
       }, sink, abort.signal);
       attempts = r.attempts;
       const d = r.delivered;
-      meter?.annotate({ provider: r.target.name, keyId: r.keyId, routing: { target: r.target.name, fallback: r.target.fallback, attempts } });
+      meter?.annotate({
+        provider: r.target.name, keyId: r.keyId,
+        routing: { target: r.target.name, fallback: r.target.fallback, attempts, ...(route ? { route: route.rule, arm: route.arm } : {}) },
+      });
       lastUpstream = { at: new Date().toISOString(), status: d.status, ok: d.status < 500, latencyMs: Math.round(d.ttfbMs), error: null };
       if (r.target.fallback) {
         events.emit('alert', { kind: 'fallback', level: 'info', ts: Date.now(), message: `Served by fallback ${r.target.name}${r.target.model ? ` (${r.target.model})` : ''} after ${attempts.length - 1} failed attempt(s)`, data: { requestId, target: r.target.name, model: r.target.model } });
@@ -378,6 +444,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (end.error) logger.warn(`${method} ${pathname} upstream failed mid-response: ${end.error.message}`);
       logger.debug(`${method} ${pathname} ${d.status} ${Math.round(end.totalMs)}ms attempts=${attempts.length} ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
     } catch (err) {
+      // No answer reached the client: the row still keeps every attempt that was made.
+      const tried = attemptsOf(err);
+      if (tried.length) {
+        const last = tried[tried.length - 1]!;
+        meter?.annotate({ provider: last.target, keyId: last.keyId, routing: { target: last.target, attempts: tried, attemptsMade: tried.length } });
+      }
       if (err instanceof ClientAbortError) {
         meter?.onFailure(null, performance.now() - t0);
         return;
@@ -394,6 +466,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let selfUrl = '';
   const internals: GatewayInternals = {
     dataDir: opts.dataDir, env, settings, tokens, keys, secrets, ledger, events, logger,
+    providers: registry, routing: router,
     health: () => health(), url: () => selfUrl,
   };
   const extensions = (opts.extensions ?? []).map((make) => make(internals));
@@ -466,6 +539,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     await metering.settled();
     ledger?.flush();
   };
-  return { url, port: actualPort, settings, tokens, keys, ledger, events, resilience, flushUsage, health, close };
+  return { url, port: actualPort, settings, tokens, keys, ledger, events, resilience, providers: registry, routing: router, flushUsage, health, close };
 }
 

@@ -81,3 +81,19 @@ test('a second serve on a taken port fails with a clear message', { timeout: 30_
   assert.equal(second.code, 1);
   assert.match(second.stderr, /in use on 127\.0\.0\.1/);
 });
+
+test('serve mounts every admin surface: dashboard API, control and observe routes answer with the admin token', { timeout: 30_000 }, async () => {
+  const serve = await startSluiceServe(env());
+  try {
+    const { token } = JSON.parse(await readFile(join(dir.path, 'admin.json'), 'utf8')) as { token: string };
+    for (const path of ['/admin/api/status', '/admin/api/control/status', '/admin/api/observe/status']) {
+      const ok = await rawRequest(`${serve.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.status, 200, `${path}: ${ok.body.toString().slice(0, 200)}`);
+      const denied = await rawRequest(`${serve.url}${path}`);
+      assert.equal(denied.status, 401, `${path} without the admin token`);
+    }
+    assert.match(serve.output(), /dashboard: http:\/\/127\.0\.0\.1:\d+\/ui\/login\?code=/);
+  } finally {
+    await serve.stop();
+  }
+});

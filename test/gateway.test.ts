@@ -387,24 +387,31 @@ describe('upstream failures before the first byte', () => {
     await new Promise<void>((r) => srv.close(() => r())); // now nothing listens there
     const dir = await tempDir();
     const gw = await createGateway({ dataDir: dir.path, port: 0, secrets: null, env: { SLUICE_ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY }, logger: createLogger({ level: 'silent' }) });
+    try {
     const { token } = await gw.tokens.create('t');
     // With retries (the default), the attempts and their backoff still end well inside the
-    // 10 s connect timeout; with retries off the answer is immediate.
+    // 10 s connect timeout.
     let t0 = performance.now();
     let res = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
     assert.equal(res.status, 502);
     assert.equal(JSON.parse(res.body.toString()).error.type, 'gateway_upstream_unreachable');
     assert.ok(performance.now() - t0 < 10_000);
-    await gw.settings.update((x) => { x.resilience.retry.maxAttempts = 1; });
+    // Every attempt failed, so the target's breaker is open: the next request is answered at
+    // once, without another connection attempt, with a retry-after.
     t0 = performance.now();
     res = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token), body: '{"model":"m","max_tokens":1,"messages":[]}' });
-    assert.equal(res.status, 502);
+    assert.equal(res.status, 503);
+    assert.equal(JSON.parse(res.body.toString()).error.type, 'gateway_circuit_open');
+    assert.ok(Number(res.headers['retry-after']) >= 1);
     assert.ok(performance.now() - t0 < 1000);
     const h = JSON.parse((await rawRequest(`${gw.url}/health`)).body.toString());
     assert.equal(h.lastUpstream.ok, false);
-    assert.equal(h.lastUpstream.error, 'GATEWAY_UPSTREAM_UNREACHABLE');
-    await gw.close();
-    await dir.cleanup();
+    assert.equal(h.lastUpstream.error, 'GATEWAY_CIRCUIT_OPEN');
+    assert.equal(h.resilience.breakers[0].state, 'open');
+    } finally {
+      await gw.close();
+      await dir.cleanup();
+    }
   });
 
   test('no provider key configured: a 403 naming the fix, not a retry storm', async () => {

@@ -6,10 +6,15 @@ import type { ReportBy, ReportRow, SessionDetail, SessionPage, UsageSums } from 
 import type {
   ApplyResult, PreviewResult, StatusResult, ToolId, UndoResult,
 } from '../tools/types.js';
+import type { BudgetSettings, CaptureSettings, GuardAction } from '../control/schema.js';
 
 export type { ReportBy, ReportRow, SessionDetail, SessionPage, SessionSummary, UsageSums, RequestRecord } from '../ledger/types.js';
 export type { AlertEvent, RequestStartEvent } from '../events.js';
 export type { ApplyResult, PreviewResult, UndoResult, ToolId, ToolState, FilePreview } from '../tools/types.js';
+export type {
+  BudgetSettings, CaptureSettings, ControlSettings, GuardAction, GuardPolicy, TokenPolicy, UserRule,
+} from '../control/schema.js';
+export type { DetectorId } from '../control/detectors.js';
 
 export interface KeyInfo {
   provider: string;
@@ -161,4 +166,70 @@ export interface ErrorEnvelope {
   type: 'error';
   error: { type: string; message: string };
   request_id: string;
+}
+
+// The control extension's routes (/admin/api/control/*). Its status types live beside code that
+// imports node modules, so they are restated here; test/ui/budgets.test.ts checks at compile
+// time that the server's ControlStatus is assignable to ControlStatusView.
+
+/** GET /control/status `capture`: what body capture is doing now. */
+export interface CaptureStatusView {
+  enabled: boolean;
+  /** Where captured bodies are written. */
+  dir: string;
+  files: number;
+  bytes: number;
+  oldestTs: number | null;
+  retentionHours: number;
+  maxTotalMb: number;
+  tokens: string[];
+}
+
+/** One budget the engine has seen this run: settled spend plus reservations of requests in flight. */
+export interface BudgetEngineEntry {
+  /** `daily`, `monthly`, `session:<id>`, `token:<name>:daily`, `token:<name>:monthly`. */
+  id: string;
+  /** A local day (YYYY-MM-DD), a month (YYYY-MM) or `lifetime`. */
+  period: string;
+  settledUsd: number;
+  reservedUsd: number;
+  inFlight: number;
+}
+
+export interface AlertView {
+  id: number;
+  ts: number;
+  /** `budget`, `guardrail`, `capture`, ... */
+  kind: string;
+  level: 'info' | 'warning' | 'critical';
+  message: string;
+  onceKey: string | null;
+  data: Record<string, unknown> | null;
+}
+
+export interface ControlStatusView {
+  capture: CaptureStatusView;
+  budgets: BudgetEngineEntry[];
+  /** The newest 50. */
+  alerts: AlertView[];
+}
+
+/** PUT /control/budgets: the given fields replace the current ones; null clears a budget. */
+export type BudgetsPatch = Partial<BudgetSettings>;
+
+/** PUT /control/capture: merged over the current capture settings. */
+export type CapturePatch = Partial<CaptureSettings>;
+
+/** POST /control/guardrails/test: positions only, never the matched text. */
+export interface GuardTestFinding {
+  /** A detector id or `rule:<id>`. */
+  detector: string;
+  action: Exclude<GuardAction, 'off'>;
+  line: number;
+  column: number;
+  length: number;
+}
+
+export interface GuardTestResponse {
+  findings: GuardTestFinding[];
 }

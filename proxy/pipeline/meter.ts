@@ -99,6 +99,8 @@ export function createMetering(opts: {
         totalMs: null,
         upstreamRequestId: null,
         status: null,
+        // The caller token's billing tags travel on its rows (copied by rowFromReport).
+        ...(start.caller.kind === 'token' && Object.keys(start.caller.token.tags ?? {}).length > 0 ? { tags: start.caller.token.tags } : {}),
       };
       let tap: UsageTap | null = null;
       const record = (row: LedgerRow) => {

@@ -11,6 +11,7 @@ import type { CircuitBreaker } from './resilience/breaker.js';
 import type { KeyPool, PoolKey } from './resilience/key-pool.js';
 import { GatewayError } from '../errors.js';
 import { scanTopLevel } from './json-scan.js';
+import type { AuthStyle, Wire } from '../providers/kinds.js';
 
 export interface Target {
   /** Provider name from settings (`anthropic`, `anthropic-eu`). */
@@ -23,6 +24,23 @@ export interface Target {
   model: string | null;
   /** Not the first choice. */
   fallback: boolean;
+  /** The format the target speaks; default 'anthropic'. */
+  wire?: Wire;
+  /** How the pool's key is sent; default 'x-api-key'. 'none': no credential at all goes upstream. */
+  auth?: AuthStyle;
+}
+
+type MeterHooks = Pick<ForwardHooks, 'onStart' | 'onChunk'>;
+
+/** One target's version of the request, when it differs from the client's (routing, translation). */
+export interface TargetRequest {
+  /** Path and query appended to the target's base path. */
+  path: string;
+  body: Buffer | null;
+  /** Request headers before the credential is set (hop-by-hop ones are still dropped). */
+  rawHeaders: readonly string[];
+  /** Puts a response translator between this target and the client sink (and the meter). */
+  wrap?(sink: ResponseSink, hooks: MeterHooks): { sink: ResponseSink; hooks: MeterHooks };
 }
 
 export interface RetryConfig {
@@ -53,6 +71,8 @@ export interface SendRequest {
   body: Buffer | null;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Per-target request (prepared once per target by the caller); absent: the client's request as is. */
+  forTarget?: (target: Target) => TargetRequest;
 }
 
 export interface SendResult {
@@ -86,7 +106,7 @@ export interface SendDeps {
   /** Abortable wait; rejects with ClientAbortError when the client leaves. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Metering hooks for the delivered response only. */
-  hooks: Pick<ForwardHooks, 'onStart' | 'onChunk'>;
+  hooks: MeterHooks;
   /** Extra response headers naming what served the request. */
   servedHeaders?: (target: Target, attempts: number) => Record<string, string>;
 }
@@ -112,6 +132,25 @@ function withHeaders(sink: ResponseSink, extra: () => Record<string, string>): R
   return { ...sink, start: (status, headers) => sink.start(status, { ...headers, ...extra() }) };
 }
 
+/** The header carrying a provider key, in the target's style. */
+export function credentialFor(auth: AuthStyle | undefined, key: string): { name: string; value: string } {
+  return auth === 'bearer' ? { name: 'authorization', value: `Bearer ${key}` } : { name: 'x-api-key', value: key };
+}
+
+/** Upstream headers for one attempt: the client's credential never reaches a target that is not its own. */
+function attemptHeaders(raw: readonly string[], target: Target, key: PoolKey | null): string[] {
+  if (key && target.auth !== 'none') return buildUpstreamHeaders(raw, credentialFor(target.auth, key.key));
+  const out = buildUpstreamHeaders(raw);
+  if (target.auth !== 'none') return out;
+  // A keyless target (a local server) gets neither our token nor the client's credential.
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    const n = out[i]!.toLowerCase();
+    if (n !== 'x-api-key' && n !== 'authorization') kept.push(out[i]!, out[i + 1]!);
+  }
+  return kept;
+}
+
 /**
  * Sends `req` to the first usable target, retrying on 429 (another key at once; or the same
  * after its reset if that is soon), 529/5xx and connection failures (backoff with full jitter,
@@ -119,10 +158,28 @@ function withHeaders(sink: ResponseSink, extra: () => Record<string, string>): R
  * key and target is resting longer than `maxWaitMs`, answers at once: the last upstream
  * response with a retry-after, or a gateway 429/503 with one.
  */
+const failedAttempts = new WeakMap<object, Attempt[]>();
+
+/** The attempts a failed sendResilient made (for the ledger row of a request that got no answer). */
+export function attemptsOf(err: unknown): Attempt[] {
+  return (err !== null && typeof err === 'object' && failedAttempts.get(err)) || [];
+}
+
 export async function sendResilient(deps: SendDeps, targets: Target[], req: SendRequest, sink: ResponseSink, signal: AbortSignal): Promise<SendResult> {
+  const attempts: Attempt[] = [];
+  try {
+    return await sendLoop(deps, targets, req, sink, signal, attempts);
+  } catch (err) {
+    if (err !== null && typeof err === 'object') failedAttempts.set(err, attempts);
+    throw err;
+  }
+}
+
+async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sink: ResponseSink, signal: AbortSignal, attempts: Attempt[]): Promise<SendResult> {
+  /** Targets that asked for a longer pause than this request may wait. */
+  const resting = new Set<Target>();
   const { retry, now } = deps;
   const started = now();
-  const attempts: Attempt[] = [];
   let lastHeld: UpstreamHeld | null = null;
   let lastTarget: Target = targets[0]!;
   let lastKey: string | null = null;
@@ -131,10 +188,27 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
   const timeLeft = () => retry.maxTotalMs - (now() - started);
   const canTryAgain = () => attempts.length < retry.maxAttempts && timeLeft() > 0 && deps.budget.available >= 1;
 
+  const prepared = new Map<Target, TargetRequest>();
+  const requestFor = (t: Target): TargetRequest => {
+    let r = prepared.get(t);
+    if (!r) {
+      r = req.forTarget ? req.forTarget(t) : { path: req.url, body: t.model && req.body ? withModel(req.body, t.model) : req.body, rawHeaders: req.rawHeaders };
+      prepared.set(t, r);
+    }
+    return r;
+  };
+  /** The client sink as this target's response reaches it: served-by headers, then any translator. */
+  const sinkFor = (t: Target, n: number): { sink: ResponseSink; hooks: MeterHooks } => {
+    const base = withHeaders(sink, () => deps.servedHeaders?.(t, n) ?? {});
+    const wrap = requestFor(t).wrap;
+    return wrap ? wrap(base, deps.hooks) : { sink: base, hooks: deps.hooks };
+  };
+
   const deliverHeld = (held: UpstreamHeld, target: Target, keyId: string | null, retryAfterS?: number): SendResult => {
     const headers = { ...held.headers };
     if (retryAfterS !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfterS);
-    replayHeld({ ...held, headers }, withHeaders(sink, () => deps.servedHeaders?.(target, attempts.length) ?? {}), deps.hooks);
+    const out = sinkFor(target, attempts.length);
+    replayHeld({ ...held, headers }, out.sink, out.hooks);
     return { delivered: held, attempts, target, keyId };
   };
 
@@ -144,8 +218,12 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
     let soonest = Infinity;
     let reason: 'rate_limited' | 'circuit_open' = 'circuit_open';
     for (const t of targets) {
+      if (resting.has(t)) continue;
       if (!t.breaker.tryAcquire()) {
-        soonest = Math.min(soonest, t.breaker.waitMs());
+        // An open breaker says when it admits probes; a half-open one whose probe slots are
+        // taken says 0, and is skipped rather than polled.
+        const w = t.breaker.waitMs();
+        if (w > 0) soonest = Math.min(soonest, w);
         continue;
       }
       if (!t.pool) { choice = { target: t, key: null }; break; }
@@ -155,15 +233,14 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
       if (c) { soonest = Math.min(soonest, c.waitMs); reason = 'rate_limited'; }
     }
     if (!choice) {
-      const wait = soonest === Infinity ? retry.maxWaitMs : soonest;
       // Wait for the first key or breaker to wake only if that is soon; otherwise answer now
       // (Claude Code retries on its own; holding its connection helps nobody).
-      if (wait <= retry.maxWaitMs && wait < timeLeft() && attempts.length < retry.maxAttempts) {
-        await deps.sleep(Math.max(1, wait), signal);
-        waitBefore += wait;
+      if (soonest !== Infinity && soonest <= retry.maxWaitMs && soonest < timeLeft() && attempts.length < retry.maxAttempts) {
+        await deps.sleep(Math.max(1, soonest), signal);
+        waitBefore += soonest;
         continue;
       }
-      const retryAfterS = Math.max(1, Math.ceil(wait / 1000));
+      const retryAfterS = Math.max(1, Math.ceil((soonest === Infinity ? 1000 : soonest) / 1000));
       if (lastHeld) return deliverHeld(lastHeld, lastTarget, lastKey, retryAfterS);
       if (lastErr) throw lastErr;
       throw new UpstreamsUnavailableError(reason, retryAfterS);
@@ -173,7 +250,14 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
     const { target, key } = choice;
     const n = attempts.length + 1;
     const model = target.model;
-    const body = model && req.body ? withModel(req.body, model) : req.body;
+    // A request the target cannot take (an untranslatable field) fails here, before any attempt.
+    let treq: TargetRequest;
+    try {
+      treq = requestFor(target);
+    } catch (err) {
+      target.breaker.release();
+      throw err;
+    }
     const attemptStart = now();
     const record = (status: number | null, error: string | null) => {
       attempts.push({ n, ts: Date.now(), target: target.name, keyId: key?.id ?? null, model, status, error, durationMs: now() - attemptStart, waitMs: waitBefore });
@@ -183,19 +267,25 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
     lastKey = key?.id ?? null;
     if (key) target.pool!.acquire(key.id);
     let result: UpstreamStarted | UpstreamHeld;
+    const out = sinkFor(target, attempts.length + 1);
     try {
       result = await forward(deps.dispatcher, {
         origin: target.baseUrl.origin,
-        path: target.baseUrl.pathname.replace(/\/$/, '') + req.url,
+        path: target.baseUrl.pathname.replace(/\/$/, '') + treq.path,
         method: req.method,
-        headers: buildUpstreamHeaders(req.rawHeaders, key ? { name: 'x-api-key', value: key.key } : undefined),
-        body,
+        headers: attemptHeaders(treq.rawHeaders, target, key),
+        body: treq.body,
         headersTimeoutMs: req.headersTimeoutMs,
         bodyTimeoutMs: req.bodyTimeoutMs,
-      }, withHeaders(sink, () => deps.servedHeaders?.(target, attempts.length + 1) ?? {}), signal, {
-        ...deps.hooks,
-        // Keep a retryable answer back while another attempt is still possible.
-        hold: (status) => classifyStatus(status) !== null && attempts.length + 1 < retry.maxAttempts && timeLeft() > 0 && deps.budget.available >= 1,
+      }, out.sink, signal, {
+        ...out.hooks,
+        // Keep a retryable answer back while another attempt is still possible. Moving a 429 to
+        // another key adds no load to a struggling upstream, so it needs no retry budget.
+        hold: (status) => {
+          const k = classifyStatus(status);
+          if (k === null || attempts.length + 1 >= retry.maxAttempts || timeLeft() <= 0) return false;
+          return k === 'rate_limit' || deps.budget.available >= 1;
+        },
       });
     } catch (err) {
       if (key) target.pool!.release(key.id);
@@ -231,10 +321,17 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
     // 3. A held retryable answer: retry if allowed, else deliver it as it came.
     lastHeld = result;
     lastErr = null;
-    if (!deps.budget.tryRetry()) return deliverHeld(result, target, key?.id ?? null);
-    if (kind === 'rate_limit') continue; // another key at once, or the wait logic above
+    if (kind === 'rate_limit' && key) continue; // the key now rests: another key at once, or the wait logic above
     const retryAfter = parseRetryAfter(typeof result.headers['retry-after'] === 'string' ? result.headers['retry-after'] : undefined, Date.now());
-    const wait = Math.max(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), retryAfter !== null && retryAfter <= retry.maxWaitMs ? retryAfter : 0);
+    if (retryAfter !== null && retryAfter > retry.maxWaitMs) {
+      // The upstream asks for longer than we hold a client: never undercut it. Another target
+      // in the chain may serve; otherwise its answer (with its retry-after) goes out now.
+      resting.add(target);
+      if (targets.some((t) => !resting.has(t))) continue;
+      return deliverHeld(result, target, key?.id ?? null);
+    }
+    if (!deps.budget.tryRetry()) return deliverHeld(result, target, key?.id ?? null);
+    const wait = Math.max(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), retryAfter ?? 0);
     if (wait >= timeLeft()) return deliverHeld(result, target, key?.id ?? null);
     await deps.sleep(wait, signal);
     waitBefore += wait;

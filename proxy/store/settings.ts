@@ -6,6 +6,9 @@ import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js';
 import { ControlSettingsSchema } from '../control/schema.js';
+import { ObserveSettingsSchema, TagsSchema } from '../observe/schema.js';
+import { PROVIDER_KINDS, PROVIDER_TYPES } from '../providers/kinds.js';
+import { RoutingSettingsSchema, routingProblems } from '../routing/schema.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_PORT = 7420;
@@ -21,10 +24,29 @@ const httpUrl = z.string().refine((s) => {
 }, 'must be an http(s) URL');
 
 export const ProviderSchema = z.object({
-  /** Wire format the target speaks. */
-  type: z.enum(['anthropic']).prefault('anthropic'),
-  baseUrl: httpUrl.prefault(DEFAULT_ANTHROPIC_BASE_URL),
-});
+  /** Family and wire format (proxy/providers/kinds.ts): Messages, or OpenAI Chat Completions. */
+  type: z.enum(PROVIDER_TYPES).prefault('anthropic'),
+  /** Required for the `*-compatible` types; the family's public API otherwise. */
+  baseUrl: httpUrl.optional(),
+  /** How the key is sent; the family's usual style by default. `none` for keyless local servers. */
+  auth: z.enum(['x-api-key', 'bearer', 'none']).optional(),
+  /** Model ids known without asking the provider (merged with discovered ones). */
+  models: z.array(z.string().min(1).max(200)).prefault([]),
+  /** Ask the provider's models endpoint for its catalogue (cached, see routing.modelsCacheMs). */
+  discoverModels: z.boolean().prefault(true),
+  /** Extra request headers that are not secrets (OpenRouter's `HTTP-Referer`, `X-Title`). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'not a valid header name'), z.string().max(1000)).prefault({}),
+  /** OpenAI-format only: where assistant thinking goes back upstream (see docs/translation.md). */
+  reasoningField: z.enum(['reasoning_content', 'reasoning', 'none']).optional(),
+  /** OpenAI-format only: send `reasoning_effort` derived from `thinking`. */
+  reasoningEffort: z.boolean().optional(),
+  /** OpenAI-format only: OpenAI's reasoning models take only `max_completion_tokens`. */
+  maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+}).superRefine((p, ctx) => {
+  if (p.baseUrl === undefined && PROVIDER_KINDS[p.type].defaultBaseUrl === null) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: `required for type "${p.type}"` });
+  }
+}).transform((p) => ({ ...p, baseUrl: p.baseUrl ?? PROVIDER_KINDS[p.type].defaultBaseUrl! }));
 export type ProviderSettings = z.infer<typeof ProviderSchema>;
 
 export const TokenRecordSchema = z.object({
@@ -36,6 +58,11 @@ export const TokenRecordSchema = z.object({
   hint: z.string().max(8),
   createdAt: z.string(),
   revokedAt: z.string().nullable().prefault(null),
+  /**
+   * Billing tags (team, cost centre, project) copied onto every ledger row of this token. Filled
+   * in ({}) when parsed; optional in the type so records built by hand still type-check.
+   */
+  tags: TagsSchema.prefault({}).optional(),
 });
 export type TokenRecord = z.infer<typeof TokenRecordSchema>;
 
@@ -44,8 +71,9 @@ export const SettingsSchema = z.object({
   port: z.number().int().min(1).max(65535).prefault(DEFAULT_PORT),
   /**
    * Upstream targets by name. `anthropic` always exists; others (another region, a corporate
-   * relay, an Anthropic-compatible host) serve as fallbacks. Keys live in the keychain under
-   * the provider's name (`name`, `name:2`, ...), never here.
+   * relay, an Anthropic-compatible host, an OpenAI-format provider) serve as fallbacks and as
+   * routing targets. Keys live in the keychain under the provider's name (`name`, `name:2`,
+   * ...) or SLUICE_<NAME>_API_KEY(S), never here.
    */
   providers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'provider names are lower-case letters, digits and "-"'), ProviderSchema)
     .prefault({})
@@ -67,7 +95,7 @@ export const SettingsSchema = z.object({
   resilience: z.object({
     retry: z.object({
       /** Upstream attempts per request, the first included. */
-      maxAttempts: z.number().int().min(1).max(10).prefault(4),
+      maxAttempts: z.number().int().min(1).max(10).prefault(5),
       /** Longest a request may spend retrying before Sluice answers with the upstream's error. */
       maxTotalMs: z.number().int().min(0).max(600_000).prefault(60_000),
       baseDelayMs: z.number().int().min(0).max(60_000).prefault(500),
@@ -75,7 +103,7 @@ export const SettingsSchema = z.object({
       /** Longest wait for a resting key or an open breaker; beyond it the client is told retry-after at once. */
       maxWaitMs: z.number().int().min(0).max(120_000).prefault(10_000),
       /** Retries may be at most this fraction of requests (global retry budget). */
-      budgetRatio: z.number().min(0).max(1).prefault(0.2),
+      budgetRatio: z.number().min(0).max(1).prefault(0.3),
     }).prefault({}),
     breaker: z.object({
       failureThreshold: z.number().int().min(1).max(1000).prefault(5),
@@ -99,8 +127,12 @@ export const SettingsSchema = z.object({
     /** Record each request's usage and cost in the ledger (metadata only, never bodies). */
     enabled: z.boolean().prefault(true),
   }).prefault({}),
+  /** Routing rules and A/B splits across providers (proxy/routing). */
+  routing: RoutingSettingsSchema.prefault({}),
   /** Tool-token policies, budgets, guardrails, capture (proxy/control). */
   control: ControlSettingsSchema.prefault({}),
+  /** OpenTelemetry export and alert webhooks (proxy/observe). */
+  observe: ObserveSettingsSchema.prefault({}),
   pricing: z.object({
     /** Per model id or glob, USD per million tokens over the bundled table (see proxy/pricing). */
     overrides: z.record(z.string(), z.unknown()).prefault({}),
@@ -114,6 +146,8 @@ function crossCheck(s: Settings): string[] {
   s.resilience.fallbacks.forEach((f, i) => f.to.forEach((t, j) => {
     if (!s.providers[t.provider]) problems.push(`resilience.fallbacks.${i}.to.${j}.provider: "${t.provider}" is not a configured provider`);
   }));
+  if (s.providers.anthropic.type !== 'anthropic') problems.push('providers.anthropic.type: the first-party provider must keep type "anthropic"');
+  problems.push(...routingProblems(s.routing, s.providers));
   return problems;
 }
 

@@ -2,12 +2,13 @@
 // time. A token's name identifies the tool that spends with it.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SettingsStore, TokenRecord } from './settings.js';
+import { TagsSchema } from '../observe/schema.js';
 
 export const TOKEN_PREFIX = 'sk-sluice-';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class TokenError extends Error {
-  constructor(readonly code: 'TOKEN_NAME_INVALID' | 'TOKEN_NAME_TAKEN' | 'TOKEN_NOT_FOUND', message: string) {
+  constructor(readonly code: 'TOKEN_NAME_INVALID' | 'TOKEN_NAME_TAKEN' | 'TOKEN_NOT_FOUND' | 'TOKEN_TAGS_INVALID', message: string) {
     super(message);
   }
 }
@@ -21,8 +22,17 @@ export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
+/** Billing tags, checked before anything is written so the error names the tag, not a settings path. */
+function checkTags(tags: Record<string, string>): Record<string, string> {
+  const r = TagsSchema.safeParse(tags);
+  if (!r.success) throw new TokenError('TOKEN_TAGS_INVALID', `Invalid tags: ${r.error.issues.map((i) => `${i.path.join('.') || '(tags)'}: ${i.message}`).join('; ')}.`);
+  return r.data;
+}
+
 export interface TokenStore {
-  create(name: string): Promise<{ token: string; record: TokenRecord }>;
+  create(name: string, opts?: { tags?: Record<string, string> }): Promise<{ token: string; record: TokenRecord }>;
+  /** Replaces the billing tags of an active token; later requests carry the new ones. */
+  setTags(nameOrId: string, tags: Record<string, string>): Promise<TokenRecord>;
   list(): TokenRecord[];
   revoke(nameOrId: string): Promise<TokenRecord>;
   /** The active record whose hash matches, or null. Compares every candidate in constant time. */
@@ -43,10 +53,11 @@ export function createTokenStore(settings: SettingsStore, now: () => Date = () =
   };
 
   return {
-    async create(name) {
+    async create(name, opts = {}) {
       if (!NAME_RE.test(name)) {
         throw new TokenError('TOKEN_NAME_INVALID', `Token name "${name.slice(0, 80)}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
       }
+      const tags = checkTags(opts.tags ?? {});
       const token = generateToken();
       const record: TokenRecord = {
         id: randomUUID(),
@@ -55,6 +66,7 @@ export function createTokenStore(settings: SettingsStore, now: () => Date = () =
         hint: token.slice(-4),
         createdAt: now().toISOString(),
         revokedAt: null,
+        tags,
       };
       await settings.update((s) => {
         if (s.tokens.some((t) => t.name === name && !t.revokedAt)) {
@@ -71,6 +83,17 @@ export function createTokenStore(settings: SettingsStore, now: () => Date = () =
         const t = s.tokens.find((x) => !x.revokedAt && (x.id === nameOrId || x.name === nameOrId));
         if (!t) throw new TokenError('TOKEN_NOT_FOUND', `No active token named or with id "${nameOrId.slice(0, 80)}".`);
         t.revokedAt = now().toISOString();
+        found = t;
+      });
+      return found!;
+    },
+    async setTags(nameOrId, tags) {
+      const checked = checkTags(tags);
+      let found: TokenRecord | undefined;
+      await settings.update((s) => {
+        const t = s.tokens.find((x) => !x.revokedAt && (x.id === nameOrId || x.name === nameOrId));
+        if (!t) throw new TokenError('TOKEN_NOT_FOUND', `No active token named or with id "${nameOrId.slice(0, 80)}".`);
+        t.tags = { ...checked };
         found = t;
       });
       return found!;

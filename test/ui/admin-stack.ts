@@ -1,17 +1,20 @@
-// A real gateway with the admin extension over the mock upstream, in a temp data dir, for the
-// admin API tests and the browser tests. Test support only.
+// A real gateway with the admin extension (and, when asked, the control extension) over the mock
+// upstream, in a temp data dir, for the admin API tests and the browser tests. Test support only.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../proxy/gateway.js';
 import { createLogger } from '../../proxy/log.js';
 import type { SecretStore } from '../../proxy/store/secrets.js';
 import { adminExtension, type AdminExtensionFactory, type AdminOptions } from '../../proxy/admin/index.js';
+import { controlExtension, type ControlExtension, type ControlExtensionOptions } from '../../proxy/control/index.js';
 import { rawRequest, tempDir, PROVIDER_KEY, type RawResponse } from '../helpers.js';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../mock-upstream.js';
 
 export interface AdminStack {
   gw: Gateway;
   admin: AdminExtensionFactory;
+  /** The control extension, when the stack was started with `control`. */
+  control: ControlExtension | null;
   mock: MockUpstream;
   dataDir: string;
   /** A fake home for the tool adapters. */
@@ -30,6 +33,8 @@ export async function startAdminStack(opts: {
   admin?: AdminOptions;
   behavior?: Behavior;
   port?: number;
+  /** Also mount the control extension (budgets, policies, guardrails, capture), authorized by the admin's check. */
+  control?: boolean | Omit<ControlExtensionOptions, 'authorize'>;
 } = {}): Promise<AdminStack> {
   const mock = await startMockUpstream(opts.behavior);
   const dir = await tempDir('sluice-admin-');
@@ -38,17 +43,21 @@ export async function startAdminStack(opts: {
   await mkdir(home, { recursive: true });
   const logs: string[] = [];
   const admin = adminExtension({ machine: { home, platform: 'linux', cwd: home }, ...opts.admin });
+  let control: ControlExtension | null = null;
+  const makeControl = opts.control ? controlExtension({ ...(opts.control === true ? {} : opts.control), authorize: admin.authorize }) : null;
   const gw = await createGateway({
     dataDir,
     port: opts.port ?? 0,
     env: { SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY, ...opts.env },
     secrets: opts.secrets ?? null,
     logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
-    extensions: [admin],
+    // Control before admin: extensions mount their routes in order, and the admin router ends in
+    // a catch-all 404 under /admin/api that would answer every /admin/api/control route first.
+    extensions: makeControl ? [(internals) => (control = makeControl(internals)), admin] : [admin],
   });
   const { token } = await gw.tokens.create('test-tool');
   return {
-    gw, admin, mock, dataDir, home, toolToken: token, logs,
+    gw, admin, control, mock, dataDir, home, toolToken: token, logs,
     async api(method, path, body, headers = {}) {
       const h: Record<string, string> = { authorization: `Bearer ${admin.adminToken}`, ...headers };
       const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);

@@ -9,6 +9,13 @@ import { CircuitBreaker, type BreakerSnapshot, type BreakerState } from './break
 import { KeyPool, type KeySnapshot } from './key-pool.js';
 import { RetryBudget } from './policy.js';
 import { ProviderKeyMissingError } from '../../errors.js';
+import type { AuthStyle, Wire } from '../../providers/kinds.js';
+
+/** One link of a routed chain: a provider and the model to send there (null keeps the requested one). */
+export interface ChainLink {
+  provider: string;
+  model: string | null;
+}
 
 export interface ResilienceSnapshot {
   breakers: BreakerSnapshot[];
@@ -19,8 +26,11 @@ export interface ResilienceSnapshot {
 
 export interface Resilience {
   budget: RetryBudget;
-  /** Targets for a request in order; throws ProviderKeyMissingError when none has a key. */
-  targetsFor(model: string | null, caller: Caller): Promise<Target[]>;
+  /**
+   * Targets for a request in order; throws ProviderKeyMissingError when none has a key. With
+   * `route` (a routing rule's target and fallbacks) that chain replaces the default one.
+   */
+  targetsFor(model: string | null, caller: Caller, route?: readonly ChainLink[]): Promise<Target[]>;
   snapshot(opts?: { hints?: boolean }): ResilienceSnapshot;
 }
 
@@ -29,6 +39,8 @@ export function createResilience(opts: {
   keys: ProviderKeys;
   /** Base URL of a provider (env overrides for `anthropic`). */
   baseUrlOf: (provider: string) => URL;
+  /** Wire format and auth style of a provider; default Anthropic with x-api-key. */
+  kindOf?: (provider: string) => { wire: Wire; auth: AuthStyle } | null;
   now?: () => number;
   onBreakerChange?: (s: BreakerSnapshot, from: BreakerState) => void;
   /** A provider's key list was (re)loaded (the logger masks every key). */
@@ -38,7 +50,8 @@ export function createResilience(opts: {
   const pools = new Map<string, KeyPool>();
   const seen = new Map<string, unknown>();
   const breakers = new Map<string, CircuitBreaker>();
-  const budget = new RetryBudget(opts.settings.get().resilience.retry.budgetRatio);
+  // The ratio is read on every deposit, so a settings change applies without a restart.
+  const budget = new RetryBudget(() => opts.settings.get().resilience.retry.budgetRatio);
   const breakerFor = (name: string) => {
     let b = breakers.get(name);
     if (!b) {
@@ -65,23 +78,41 @@ export function createResilience(opts: {
 
   return {
     budget,
-    async targetsFor(model, caller) {
+    async targetsFor(model, caller, route) {
       const s = opts.settings.get();
-      if (caller.kind === 'passthrough') {
+      const first = (provider: string): Omit<Target, 'pool'> => {
+        const kind = opts.kindOf?.(provider) ?? null;
+        return {
+          name: provider, baseUrl: opts.baseUrlOf(provider), breaker: breakerFor(provider), model: null, fallback: false,
+          ...(kind ? { wire: kind.wire, auth: kind.auth } : {}),
+        };
+      };
+      if (caller.kind === 'passthrough' && !route) {
         // The client's own credential is valid only for the first-party API it came for.
-        return [{ name: 'anthropic', baseUrl: opts.baseUrlOf('anthropic'), pool: null, breaker: breakerFor('anthropic'), model: null, fallback: false }];
+        return [{ ...first('anthropic'), pool: null }];
       }
-      const chain: { provider: string; model: string | null; fallback: boolean }[] = [{ provider: 'anthropic', model: null, fallback: false }];
-      const fb = s.resilience.fallbacks.find((f) => globMatch(f.models, model ?? ''));
-      for (const t of fb?.to ?? []) chain.push({ provider: t.provider, model: t.model ?? null, fallback: true });
+      const chain: { provider: string; model: string | null; fallback: boolean }[] = route
+        ? route.map((l, i) => ({ provider: l.provider, model: l.model, fallback: i > 0 }))
+        : [{ provider: 'anthropic', model: null, fallback: false }];
+      if (!route) {
+        const fb = s.resilience.fallbacks.find((f) => globMatch(f.models, model ?? ''));
+        for (const t of fb?.to ?? []) chain.push({ provider: t.provider, model: t.model ?? null, fallback: true });
+      }
       const targets: Target[] = [];
       for (const c of chain) {
         if (!s.providers[c.provider]) continue;
+        const base = { ...first(c.provider), model: c.model, fallback: c.fallback };
+        // A routed passthrough caller keeps its own credential on the first-party API; other
+        // providers need their own key (or none, for a local server).
+        if (base.auth === 'none' || (caller.kind === 'passthrough' && c.provider === 'anthropic')) {
+          targets.push({ ...base, pool: null });
+          continue;
+        }
         const pool = await poolFor(c.provider);
         if (pool.size === 0) continue;
-        targets.push({ name: c.provider, baseUrl: opts.baseUrlOf(c.provider), pool, breaker: breakerFor(c.provider), model: c.model, fallback: c.fallback });
+        targets.push({ ...base, pool });
       }
-      if (targets.length === 0) throw new ProviderKeyMissingError('anthropic');
+      if (targets.length === 0) throw new ProviderKeyMissingError(route?.[0]?.provider ?? 'anthropic');
       return targets;
     },
     snapshot(o = {}) {

@@ -15,6 +15,7 @@ export type { AnthropicToChatStream, AnthropicToChatStreamOptions } from './stre
 export { createChatSseParser } from './chat-sse-parser.js';
 export type { ChatSseParser } from './chat-sse-parser.js';
 export { UpstreamResponseError } from './upstream-error.js';
+export { anthropicErrorToChat, anthropicErrorTypeFor, chatErrorMessage, chatErrorToAnthropic } from './error-bodies.js';
 export {
   RAW_ARGUMENTS_KEY,
   SIGNATURE_PREFIX,

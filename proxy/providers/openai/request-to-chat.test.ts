@@ -58,7 +58,8 @@ test('document blocks, server tools and unknown content types are rejected with 
   rejects(base({ messages: [{ role: 'user', content: [{ type: 'search_result', source: 's', title: 't', content: [] } as never] }] }), 'messages[0].content[0] of type "search_result"');
   rejects(base({ messages: [{ role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} } as never] }] }), 'messages[0].content[0] of type "server_tool_use"');
   rejects(base({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'file_1' } }] }] }), 'messages[0].content[0].source.type "file"');
-  rejects(base({ messages: [{ role: 'system' as never, content: 'x' }] }), 'messages[0].role "system"');
+  rejects(base({ messages: [{ role: 'developer' as never, content: 'x' }] }), 'messages[0].role "developer"');
+  rejects(base({ messages: [{ role: 'system', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBO' } }] }] }), 'messages[0].content[0] of type "image"');
   rejects(base({ messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'document', source: { type: 'text', data: 'x' } }] }] }] }), 'messages[0].content[0].content[0] of type "document"');
 });
 

@@ -238,7 +238,12 @@ export function anthropicToChatRequest(req: AnthropicRequest, opts: AnthropicToC
   req.messages.forEach((msg, i) => {
     if (msg?.role === 'user') messages.push(...userMessages(msg, i));
     else if (msg?.role === 'assistant') messages.push(assistantMessage(msg, i, field));
-    else reject(`messages[${i}].role "${String((msg as { role?: unknown } | undefined)?.role)}"`, 'only user and assistant turns exist in Messages');
+    else if (msg?.role === 'system') {
+      // A system turn mid-conversation stays where it is: chat formats take system messages anywhere.
+      const text = typeof msg.content === 'string' ? msg.content : msg.content.map((b, k) => (b?.type === 'text' ? b.text : reject(`messages[${i}].content[${k}] of type "${typeOf(b)}"`, 'system turns take text only'))).join('\n\n');
+      if (text !== '') messages.push({ role: 'system', content: text });
+    }
+    else reject(`messages[${i}].role "${String((msg as { role?: unknown } | undefined)?.role)}"`, 'Messages has user, assistant and system turns only');
   });
 
   const out: ChatRequest = { model: opts.model, messages };

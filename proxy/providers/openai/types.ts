@@ -71,7 +71,8 @@ export type AnthropicContentBlock =
   | AnthropicToolResultBlock;
 
 export interface AnthropicMessageParam {
-  role: 'user' | 'assistant';
+  /** `system` turns inside `messages`: Claude Code 2.1.197 sends one (agent list) to newer models. */
+  role: 'user' | 'assistant' | 'system';
   content: string | AnthropicContentBlock[];
 }
 

@@ -1,8 +1,9 @@
 // The dashboard's only door to the gateway: one typed client over the admin API. Types come
 // type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
 import type {
-  ErrorEnvelope, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, SessionDetail, SessionPage,
-  SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenView, ToolApplyResponse, ToolPreviewResponse,
+  AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
+  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, SessionDetail, SessionPage,
+  SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
 } from '../../../proxy/admin/api-types.js';
 
@@ -51,7 +52,11 @@ export function createApi(opts: ApiOptions = {}) {
 
   async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    // The desktop window (token, no cookie) names itself, so the control audit log says "app".
+    if (opts.token) {
+      headers.authorization = `Bearer ${opts.token}`;
+      headers['x-sluice-source'] = 'app';
+    }
     // Every state-changing call sends JSON: the gateway refuses other types (CSRF defence).
     if (method !== 'GET') headers['content-type'] = 'application/json';
     let res: Response;
@@ -97,6 +102,19 @@ export function createApi(opts: ApiOptions = {}) {
     applyTool: (id: string) => call<ToolApplyResponse>('POST', `/tools/${encodeURIComponent(id)}/apply`),
     undoTool: (id: string) => call<ToolUndoResponse>('POST', `/tools/${encodeURIComponent(id)}/undo`),
     eventsUrl: () => `${base}/events`,
+    /** The control extension (budgets, token policies, guardrails, capture, alerts). */
+    control: {
+      status: (signal?: AbortSignal) => call<ControlStatusView>('GET', '/control/status', undefined, signal),
+      config: (signal?: AbortSignal) => call<ControlSettings>('GET', '/control/config', undefined, signal),
+      setBudgets: (patch: BudgetsPatch) => call<BudgetSettings>('PUT', '/control/budgets', patch),
+      savePolicy: (name: string, policy: TokenPolicy) => call<TokenPolicy>('PUT', `/control/policies/${encodeURIComponent(name)}`, policy),
+      deletePolicy: (name: string) => call<{ deleted: string }>('DELETE', `/control/policies/${encodeURIComponent(name)}`),
+      saveGuardrails: (policies: GuardPolicy[]) => call<{ policies: GuardPolicy[] }>('PUT', '/control/guardrails', { policies }),
+      /** Without `policy`: every built-in detector. The answer has positions only. */
+      testGuardrails: (text: string, policy?: string) => call<GuardTestResponse>('POST', '/control/guardrails/test', policy === undefined ? { text } : { text, policy }),
+      setCapture: (patch: CapturePatch) => call<CaptureSettings>('PUT', '/control/capture', patch),
+      alerts: (limit = 50, signal?: AbortSignal) => call<{ alerts: AlertView[] }>('GET', `/control/alerts${queryString({ limit })}`, undefined, signal),
+    },
   };
 }
 

@@ -38,3 +38,15 @@ test('every code the admin API and the tools library can send has an entry', () 
     'TOOL_CONFIG_RECORD_INVALID', 'TOOL_CONFIG_COMMAND_FAILED', 'NETWORK'];
   for (const c of codes) assert.ok(ERROR_TABLE[c], c);
 });
+
+test('the control API\'s codes: its 401 signs out, a missing policy and a missing extension are explained', () => {
+  const out = describeError(new ApiError('GATEWAY_ADMIN_UNAUTHORIZED', 401, 'The control API needs the admin credential.'));
+  assert.equal(out.signedOut, true);
+  assert.equal(out.action?.kind, 'command');
+  const gone = describeError(new ApiError('GATEWAY_NOT_FOUND', 404, 'DELETE /admin/api/control/policies/x'));
+  assert.equal(gone.detail, 'DELETE /admin/api/control/policies/x');
+  assert.equal(gone.signedOut, false);
+  const none = describeError(new ApiError('CONTROL_UNAVAILABLE', 404, 'not an admin API route'));
+  assert.equal(none.title, 'Budgets and guardrails are not running');
+  assert.equal(none.detail, null);
+});

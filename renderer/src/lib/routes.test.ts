@@ -10,10 +10,11 @@ test('hash routes parse and build both ways', () => {
   assert.deepEqual(parseRoute(''), { page: 'overview' });
   assert.deepEqual(parseRoute('#/'), { page: 'overview' });
   assert.deepEqual(parseRoute('#/sessions'), { page: 'sessions' });
+  assert.deepEqual(parseRoute('#/budgets'), { page: 'budgets' });
   assert.deepEqual(parseRoute('#/sessions/a%2Fb'), { page: 'session', id: 'a/b' });
   assert.deepEqual(parseRoute('#/signed-out?error=ADMIN_LOGIN_EXPIRED'), { page: 'signed-out', error: 'ADMIN_LOGIN_EXPIRED' });
   assert.deepEqual(parseRoute('#/nope/x'), { page: 'not-found', path: '/nope/x' });
-  for (const r of [{ page: 'overview' }, { page: 'spend' }, { page: 'session', id: 'a/b c' }, { page: 'signed-out', error: 'X' }] as const) {
+  for (const r of [{ page: 'overview' }, { page: 'spend' }, { page: 'budgets' }, { page: 'session', id: 'a/b c' }, { page: 'signed-out', error: 'X' }] as const) {
     assert.deepEqual(parseRoute(href(r)), r);
   }
 });

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'spend' }
   | { page: 'providers' }
   | { page: 'routing' }
+  | { page: 'budgets' }
   | { page: 'tools' }
   | { page: 'settings' }
   | { page: 'signed-out'; error: string | null }
@@ -14,7 +15,7 @@ export type Route =
 
 export type PageName = Route['page'];
 
-const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'tools', 'settings']);
+const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'settings']);
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');

@@ -1,0 +1,143 @@
+// The routing commands of the `sluice` CLI: `ab report`, `models`, `route test`. All I/O comes
+// through the io object; the keychain, dispatcher and clock are injectable for tests.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
+import { openLedger } from '../ledger/index.js';
+import { openSettings } from '../store/settings.js';
+import { createKeychainStore, createProviderKeys, type SecretStore } from '../store/secrets.js';
+import { createProviderRegistry } from '../providers/registry.js';
+import { createModelCatalog } from '../providers/models.js';
+import { abReportFromLedger, type ArmStats } from './ab-report.js';
+import { decideRoute } from './rules.js';
+import { SCENARIOS, type Scenario } from './schema.js';
+
+export interface RoutingCliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  secrets?: () => SecretStore;
+  dispatcher?: Dispatcher;
+}
+
+export const ROUTING_HELP = `Routing:
+  sluice models [--refresh] [--json]       every provider's models (discovered, cached)
+  sluice route test <model> [--tool T] [--session ID] [--scenario background|subagent|long_context|thinking] [--json]
+                                           which rule, arm and provider chain a request would get
+  sluice ab report [--rule NAME] [--since YYYY-MM-DD] [--json]
+                                           per-arm requests, error rate, latency p50/p95, cost, output tokens
+`;
+
+export class RoutingCliUsageError extends Error {}
+
+export function isRoutingCommand(argv: readonly string[]): boolean {
+  const [cmd, sub] = argv.filter((a) => !a.startsWith('-'));
+  return cmd === 'models' || (cmd === 'route' && sub === 'test') || (cmd === 'ab' && sub === 'report');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+const ms = (v: number | null) => (v === null ? '-' : `${Math.round(v)}ms`);
+const usd = (v: number | null) => (v === null ? 'unpriced' : `$${v >= 1 ? v.toFixed(2) : v.toFixed(5)}`);
+
+export function formatAbReport(rules: { rule: string; arms: ArmStats[] }[]): string {
+  if (rules.length === 0) return 'No A/B requests recorded yet (rules with `arms`).\n';
+  const rows = rules.flatMap((r) => r.arms.map((a) => [
+    r.rule, a.arm, String(a.requests), `${(a.errorRate * 100).toFixed(1)}%`, ms(a.latencyP50Ms), ms(a.latencyP95Ms),
+    usd(a.costPerRequestUsd) + (a.unpricedRequests > 0 ? ` (+${a.unpricedRequests} unpriced)` : ''), a.outputTokensPerRequest.toFixed(0), a.servedModels.join(','),
+  ]));
+  return table(['rule', 'arm', 'requests', 'errors', 'p50', 'p95', 'cost/request', 'output/request', 'served'], rows);
+}
+
+/** Runs one routing command; returns the exit code. */
+export async function runRoutingCli(argv: string[], io: RoutingCliIo, dataDir: string): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        'data-dir': { type: 'string' }, json: { type: 'boolean' }, refresh: { type: 'boolean' },
+        rule: { type: 'string' }, since: { type: 'string' }, tool: { type: 'string' }, session: { type: 'string' },
+        scenario: { type: 'string', multiple: true },
+      },
+    });
+  } catch (err) {
+    io.stderr(`sluice: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [cmd, sub, arg] = positionals;
+  try {
+    if (cmd === 'ab') {
+      if (values.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.since)) throw new RoutingCliUsageError(`--since takes a date as YYYY-MM-DD, got "${values.since}"`);
+      const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
+      try {
+        const report = abReportFromLedger(ledger, { ...(values.rule ? { rule: values.rule } : {}), ...(values.since ? { since: values.since } : {}) });
+        io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatAbReport(report.rules));
+      } finally {
+        ledger.close();
+      }
+      return 0;
+    }
+    const settings = await openSettings(dataDir);
+    const s = settings.get();
+    if (cmd === 'route') {
+      if (!arg) throw new RoutingCliUsageError('expected `sluice route test <model>`');
+      const scenarios = (values.scenario ?? []) as string[];
+      for (const sc of scenarios) if (!SCENARIOS.includes(sc as Scenario)) throw new RoutingCliUsageError(`--scenario takes one of ${SCENARIOS.join(', ')}`);
+      // A stated scenario is taken as true; the others follow from the model as they would live.
+      const d = decideRoute(s.routing, s.providers, {
+        model: arg,
+        tool: values.tool ?? null,
+        subagent: scenarios.includes('subagent'),
+        bodyBytes: scenarios.includes('long_context') ? (s.routing.longContextTokens + 1) * 4 : 0,
+        thinking: () => scenarios.includes('thinking'),
+        stickyKey: values.session ?? (values.tool ? `tool:${values.tool}` : null),
+      }, 'sluice-route-test');
+      if (values.json) io.stdout(`${JSON.stringify(d, null, 2)}\n`);
+      else if (!d) io.stdout(`${arg}: no rule matches; first-party anthropic, request forwarded unchanged\n`);
+      else {
+        io.stdout(`${arg}: rule ${d.rule}${d.arm ? `, arm ${d.arm}` : ''}\n`);
+        d.chain.forEach((l, i) => io.stdout(`  ${i === 0 ? 'target  ' : 'fallback'} ${l.provider}${l.model ? ` model=${l.model}` : ' (model kept)'}\n`));
+        if (!values.session && d.arm) io.stdout('  (the arm depends on the session; pass --session ID to see a given session\'s arm)\n');
+      }
+      return 0;
+    }
+    // models
+    const env = io.env;
+    const secrets = io.secrets ? io.secrets() : createKeychainStore();
+    const keys = createProviderKeys({ secrets, env });
+    const registry = createProviderRegistry({
+      providers: () => s.providers,
+      baseUrlOf: (name, cfg) => new URL(name === 'anthropic' && env.SLUICE_ANTHROPIC_BASE_URL ? env.SLUICE_ANTHROPIC_BASE_URL : cfg.baseUrl),
+    });
+    const dispatcher = io.dispatcher ?? new Agent({ connect: { timeout: 5000 } });
+    try {
+      const catalog = createModelCatalog({ registry, keys, dispatcher, ttlMs: () => s.routing.modelsCacheMs, cacheFile: join(dataDir, 'models-cache.json'), timeoutMs: 10_000 });
+      const lists = await Promise.all(registry.list().map((spec) => catalog.forProvider(spec, { refresh: values.refresh === true })));
+      if (values.json) {
+        io.stdout(`${JSON.stringify(lists, null, 2)}\n`);
+        return 0;
+      }
+      for (const l of lists) {
+        const spec = registry.get(l.provider)!;
+        io.stdout(`${l.provider} (${spec.type}, ${spec.baseUrl.href})${l.error ? `  [discovery failed: ${l.error}]` : ''}\n`);
+        for (const m of l.models) io.stdout(`  ${l.provider === 'anthropic' ? m.id : `${l.provider}/${m.id}`}\n`);
+        if (l.models.length === 0) io.stdout('  (no models known)\n');
+      }
+      return 0;
+    } finally {
+      if (!io.dispatcher) await (dispatcher as Agent).close();
+    }
+  } catch (err) {
+    if (err instanceof RoutingCliUsageError) {
+      io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSettings, SettingsError } from '../store/settings.js';
+
+test('provider types: defaults per family; compatible ones need a base URL', () => {
+  const s = parseSettings({ version: 1, providers: { oai: { type: 'openai' }, local: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1', auth: 'none' } } });
+  assert.equal(s.providers.oai!.baseUrl, 'https://api.openai.com/v1');
+  assert.equal(s.providers.anthropic.baseUrl, 'https://api.anthropic.com');
+  assert.equal(s.providers.anthropic.type, 'anthropic');
+  assert.equal(s.providers.local!.auth, 'none');
+  assert.deepEqual(s.providers.local!.models, []);
+  assert.equal(s.providers.local!.discoverModels, true);
+  assert.throws(() => parseSettings({ version: 1, providers: { x: { type: 'anthropic-compatible' } } }), (e: SettingsError) => e.problems.includes('providers.x.baseUrl: required for type "anthropic-compatible"'));
+  assert.throws(() => parseSettings({ version: 1, providers: { anthropic: { type: 'openai' } } }), (e: SettingsError) => e.problems.some((p) => p.startsWith('providers.anthropic.type')));
+});
+
+test('routing defaults, and rules checked against the providers', () => {
+  const s = parseSettings({ version: 1 });
+  assert.deepEqual(s.routing, { backgroundModels: '*haiku*', longContextTokens: 100_000, rules: [], modelsCacheMs: 3_600_000 });
+  assert.throws(
+    () => parseSettings({ version: 1, routing: { rules: [{ name: 'r', match: { scenario: 'background' }, target: { provider: 'deepseek', model: 'm' } }] } }),
+    (e: SettingsError) => e.problems.includes('routing.rules.0.target.provider: "deepseek" is not a configured provider'),
+  );
+  assert.throws(() => parseSettings({ version: 1, routing: { rules: [{ name: 'r', match: { scenario: 'daytime' }, target: { provider: 'anthropic' } }] } }), SettingsError);
+  const ok = parseSettings({ version: 1, providers: { deepseek: { type: 'openai-compatible', baseUrl: 'https://api.deepseek.com/v1' } }, routing: { rules: [{ name: 'r', match: { scenario: 'background' }, target: { provider: 'deepseek', model: 'm' } }] } });
+  assert.deepEqual(ok.routing.rules[0]!.fallbacks, []);
+});
