@@ -25,7 +25,7 @@ import { loadBundledPrices } from './pricing/index.js';
 import { createMetering } from './pipeline/meter.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { createModelCatalog } from './providers/models.js';
-import { createRouter, type Router } from './routing/index.js';
+import { cascadeStepName, createRouter, type RouteDecision, type Router } from './routing/index.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -239,6 +239,18 @@ function httpSink(res: ServerResponse, requestId: string): ResponseSink {
   };
 }
 
+/**
+ * The tier a target serves under a smart route: the classified tier (whichever target of its
+ * chain serves), `step-N` for a cascade step, null for a cascade rule's plain fallback.
+ */
+export function tierOf(route: RouteDecision, t: Target): string | null {
+  const smart = route.smart;
+  if (!smart) return null;
+  if (smart.kind === 'tiers') return smart.tier;
+  const i = smart.cascade.tiers.findIndex((s) => s.provider === t.name && s.model === t.model);
+  return i === -1 ? null : cascadeStepName(i);
+}
+
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger();
@@ -393,6 +405,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       ? router.planner({ format: chat ? 'openai-chat' : 'anthropic', url: ctx.url, pathname, rawHeaders: req.rawHeaders, body: preq.body!, requestedModel: info.model ?? '', requestId, userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : '' })
       : undefined;
     const routeHeader = route ? (route.arm ? `${route.rule}; arm=${route.arm}` : route.rule) : null;
+    const smart = route?.smart;
+    const smartNotes = smart?.kind === 'tiers' ? { tier: smart.tier, features: smart.features as Record<string, unknown> | null } : {};
     resilience.budget.onRequest();
     const tm = settings.get().timeouts;
     const abort = new AbortController();
@@ -423,20 +437,26 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           ...(n > 1 ? { 'x-sluice-attempts': String(n) } : {}),
           ...(t.fallback ? { 'x-sluice-fallback': '1' } : {}),
           ...(routeHeader ? { 'x-sluice-route': routeHeader } : {}),
+          ...(smart && tierOf(route!, t) !== null ? { 'x-sluice-tier': tierOf(route!, t)! } : {}),
         }),
       }, targets, {
         method, url: ctx.url, rawHeaders: req.rawHeaders, body: preq.body,
         headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs,
         ...(forTarget ? { forTarget } : {}),
+        ...(smart?.kind === 'cascade' ? { cascade: smart.cascade } : {}),
       }, sink, abort.signal);
       attempts = r.attempts;
       const d = r.delivered;
       meter?.annotate({
         provider: r.target.name, keyId: r.keyId,
-        routing: { target: r.target.name, fallback: r.target.fallback, attempts, ...(route ? { route: route.rule, arm: route.arm } : {}) },
+        routing: {
+          target: r.target.name, fallback: r.target.fallback, attempts, ...(route ? { route: route.rule, arm: route.arm } : {}),
+          ...smartNotes, ...(smart?.kind === 'cascade' ? { tier: tierOf(route!, r.target) } : {}),
+        },
       });
       lastUpstream = { at: new Date().toISOString(), status: d.status, ok: d.status < 500, latencyMs: Math.round(d.ttfbMs), error: null };
-      if (r.target.fallback) {
+      // A cascade's later step is its design, not a failure worth an alert.
+      if (r.target.fallback && smart?.kind !== 'cascade') {
         events.emit('alert', { kind: 'fallback', level: 'info', ts: Date.now(), message: `Served by fallback ${r.target.name}${r.target.model ? ` (${r.target.model})` : ''} after ${attempts.length - 1} failed attempt(s)`, data: { requestId, target: r.target.name, model: r.target.model } });
       }
       const end = d.kind === 'started' ? await d.done : { bytes: d.body.length, totalMs: d.totalMs, error: null, aborted: false };
@@ -448,7 +468,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const tried = attemptsOf(err);
       if (tried.length) {
         const last = tried[tried.length - 1]!;
-        meter?.annotate({ provider: last.target, keyId: last.keyId, routing: { target: last.target, attempts: tried, attemptsMade: tried.length } });
+        meter?.annotate({ provider: last.target, keyId: last.keyId, routing: { target: last.target, attempts: tried, attemptsMade: tried.length, ...smartNotes } });
       }
       if (err instanceof ClientAbortError) {
         meter?.onFailure(null, performance.now() - t0);

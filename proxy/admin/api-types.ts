@@ -7,6 +7,8 @@ import type {
   ApplyResult, PreviewResult, StatusResult, ToolId, UndoResult,
 } from '../tools/types.js';
 import type { BudgetSettings, CaptureSettings, GuardAction } from '../control/schema.js';
+import type { RouteRule } from '../routing/schema.js';
+import type { BreakerSnapshot, BreakerState } from '../pipeline/resilience/breaker.js';
 
 export type { ReportBy, ReportRow, SessionDetail, SessionPage, SessionSummary, UsageSums, RequestRecord } from '../ledger/types.js';
 export type { AlertEvent, RequestStartEvent } from '../events.js';
@@ -232,4 +234,42 @@ export interface GuardTestFinding {
 
 export interface GuardTestResponse {
   findings: GuardTestFinding[];
+}
+
+export type { RouteRule, RoutingSettings } from '../routing/schema.js';
+export type { ArmStats, AbReport } from '../routing/ab-report.js';
+export type { BreakerSnapshot, BreakerState } from '../pipeline/resilience/breaker.js';
+
+/** A configured provider as the dashboard sees it: where it is and how it is reached, never a key. */
+export interface ProviderView {
+  name: string;
+  type: string;
+  baseUrl: string;
+  auth: 'x-api-key' | 'bearer' | 'none';
+  /** The env variable Sluice also reads this provider's key from (its name only). */
+  keyEnv: string;
+  /** Whether a key is available (keychain or env), without revealing it; null when unknown. */
+  hasKey: boolean | null;
+  models: string[];
+  /** The circuit breaker's state for this provider, when one exists yet. */
+  breaker: BreakerState | null;
+  /** Keys in its pool and how many are resting (rate limited or cooling down). */
+  pool: { keys: number; resting: number } | null;
+}
+
+/** GET /routing: the routing section, the providers it may name, and the live resilience state. */
+export interface RoutingView {
+  rules: RouteRule[];
+  backgroundModels: string;
+  longContextTokens: number;
+  providers: ProviderView[];
+  /** `resilience.fallbacks`: chains per requested-model glob, tried after the first choice. */
+  fallbacks: { models: string; to: { provider: string; model?: string | undefined }[] }[];
+  /** Null when the gateway's health() carries no resilience snapshot. */
+  resilience: { breakers: BreakerSnapshot[]; retryBudget: number } | null;
+}
+
+/** PUT /routing/rules: the whole ordered rule list (first match wins). */
+export interface RoutingRulesPut {
+  rules: unknown[];
 }

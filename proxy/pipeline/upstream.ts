@@ -12,6 +12,8 @@ import type { KeyPool, PoolKey } from './resilience/key-pool.js';
 import { GatewayError } from '../errors.js';
 import { scanTopLevel } from './json-scan.js';
 import type { AuthStyle, Wire } from '../providers/kinds.js';
+import { escalationReason, readResponseEnd, type Cascade, type CascadeTrigger } from '../smart/index.js';
+import { createDecodingSink, parseContentEncoding } from '../meter/body-decoder.js';
 
 export interface Target {
   /** Provider name from settings (`anthropic`, `anthropic-eu`). */
@@ -73,6 +75,54 @@ export interface SendRequest {
   bodyTimeoutMs: number;
   /** Per-target request (prepared once per target by the caller); absent: the client's request as is. */
   forTarget?: (target: Target) => TargetRequest;
+  /**
+   * A cascade rule: `targets` are its steps, cheapest first. An attempt whose outcome fires one
+   * of the triggers moves on to the next step (recorded as `escalated:<trigger>`), but only while
+   * the response is still held back: see `holdsForCascade`.
+   */
+  cascade?: Pick<Cascade, 'triggers' | 'errorStatuses'>;
+}
+
+/** Triggers read from a complete 2xx body (its stop reason), not from the status. */
+const BODY_TRIGGERS: readonly CascadeTrigger[] = ['refusal', 'max_tokens'];
+
+/**
+ * Whether a cascade keeps this response back to look at it. A status that fires a trigger is
+ * held like a retryable one; a 2xx is held (up to HOLD_LIMIT_BYTES) when a stop-reason trigger
+ * is on, so its end can be read before the client sees a byte. A 2xx longer than the limit
+ * streams to the client and can no longer escalate.
+ */
+export function holdsForCascade(cascade: Pick<Cascade, 'triggers' | 'errorStatuses'>, status: number): boolean {
+  if (status >= 200 && status < 300) return cascade.triggers.some((t) => BODY_TRIGGERS.includes(t));
+  return escalationReason(cascade, { status, stopReason: null }) !== null;
+}
+
+/** The decoded bytes of a held body (compressed as the client asked); null when undecodable. */
+async function decodeHeld(body: Buffer, contentEncoding: string | undefined): Promise<Buffer | null> {
+  const enc = parseContentEncoding(contentEncoding);
+  if (!enc.ok) return null;
+  if (enc.codings.length === 0) return body;
+  const parts: Uint8Array[] = [];
+  let failed = false;
+  const sink = createDecodingSink(enc.codings, { write: (c) => { parts.push(c); }, end: async () => {} }, {
+    onError: () => { failed = true; },
+    isAborted: () => false,
+  });
+  sink.write(body);
+  await sink.end();
+  return failed ? null : Buffer.concat(parts);
+}
+
+/** The trigger a held cascade response fires, reading a 2xx body's stop reason. */
+async function heldEscalation(cascade: Pick<Cascade, 'triggers' | 'errorStatuses'>, held: UpstreamHeld): Promise<CascadeTrigger | null> {
+  if (held.status < 200 || held.status >= 300) return escalationReason(cascade, { status: held.status, stopReason: null });
+  const ce = held.headers['content-encoding'];
+  const ct = held.headers['content-type'];
+  const decoded = await decodeHeld(held.body, typeof ce === 'string' ? ce : undefined);
+  if (!decoded) return null;
+  const end = readResponseEnd(decoded, typeof ct === 'string' ? ct : null);
+  if (!end.complete) return null;
+  return escalationReason(cascade, { status: held.status, stopReason: end.stopReason, errorType: end.errorType });
 }
 
 export interface SendResult {
@@ -188,6 +238,9 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
   const timeLeft = () => retry.maxTotalMs - (now() - started);
   const canTryAgain = () => attempts.length < retry.maxAttempts && timeLeft() > 0 && deps.budget.available >= 1;
 
+  /** Cascade steps escalated away from: never chosen again for this request. */
+  const escalated = new Set<Target>();
+  const laterStep = (t: Target) => targets.some((x) => x !== t && !escalated.has(x) && !resting.has(x));
   const prepared = new Map<Target, TargetRequest>();
   const requestFor = (t: Target): TargetRequest => {
     let r = prepared.get(t);
@@ -218,7 +271,7 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     let soonest = Infinity;
     let reason: 'rate_limited' | 'circuit_open' = 'circuit_open';
     for (const t of targets) {
-      if (resting.has(t)) continue;
+      if (resting.has(t) || escalated.has(t)) continue;
       if (!t.breaker.tryAcquire()) {
         // An open breaker says when it admits probes; a half-open one whose probe slots are
         // taken says 0, and is skipped rather than polled.
@@ -282,6 +335,11 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
         // Keep a retryable answer back while another attempt is still possible. Moving a 429 to
         // another key adds no load to a struggling upstream, so it needs no retry budget.
         hold: (status) => {
+          // A cascade step with a later step to escalate to keeps back what could escalate.
+          // Stop reasons are read in Anthropic's format only: an OpenAI-format step's 2xx streams.
+          if (req.cascade && laterStep(target) && (status >= 300 || (target.wire ?? 'anthropic') === 'anthropic')
+            && holdsForCascade(req.cascade, status)) return true;
+          if (status < 300) return false;
           const k = classifyStatus(status);
           if (k === null || attempts.length + 1 >= retry.maxAttempts || timeLeft() <= 0) return false;
           return k === 'rate_limit' || deps.budget.available >= 1;
@@ -315,8 +373,18 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     // A 429 is the key's limit, not the target's health.
     if (kind === 'overloaded' || kind === 'server') target.breaker.onFailure();
     else target.breaker.onSuccess();
-    record(result.status, null);
+    const trigger = req.cascade && result.kind === 'held' && laterStep(target) ? await heldEscalation(req.cascade, result) : null;
+    record(result.status, trigger ? `escalated:${trigger}` : null);
     if (result.kind === 'started') return { delivered: result, attempts, target, keyId: key?.id ?? null };
+    if (trigger) {
+      // The next step at once: no backoff (another model, not a retry of this one).
+      escalated.add(target);
+      lastHeld = result;
+      lastErr = null;
+      continue;
+    }
+    // A 2xx held only to read its stop reason goes out as it came.
+    if (result.status < 300) return deliverHeld(result, target, key?.id ?? null);
 
     // 3. A held retryable answer: retry if allowed, else deliver it as it came.
     lastHeld = result;

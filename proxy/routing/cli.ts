@@ -11,6 +11,8 @@ import { createModelCatalog } from '../providers/models.js';
 import { abReportFromLedger, type ArmStats } from './ab-report.js';
 import { decideRoute } from './rules.js';
 import { SCENARIOS, type Scenario } from './schema.js';
+import { smartReport, type SmartReport } from './smart-report.js';
+import { createPriceBook, loadBundledPrices, parsePriceOverrides } from '../pricing/index.js';
 
 export interface RoutingCliIo {
   stdout: (s: string) => void;
@@ -26,13 +28,16 @@ export const ROUTING_HELP = `Routing:
                                            which rule, arm and provider chain a request would get
   sluice ab report [--rule NAME] [--since YYYY-MM-DD] [--json]
                                            per-arm requests, error rate, latency p50/p95, cost, output tokens
+  sluice smart report [--rule NAME] [--since YYYY-MM-DD] [--json]
+                                           per smart rule: requests and cost per tier, and the saving
+                                           against sending everything to the top tier
 `;
 
 export class RoutingCliUsageError extends Error {}
 
 export function isRoutingCommand(argv: readonly string[]): boolean {
   const [cmd, sub] = argv.filter((a) => !a.startsWith('-'));
-  return cmd === 'models' || (cmd === 'route' && sub === 'test') || (cmd === 'ab' && sub === 'report');
+  return cmd === 'models' || (cmd === 'route' && sub === 'test') || (cmd === 'ab' && sub === 'report') || (cmd === 'smart' && sub === 'report');
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -51,6 +56,27 @@ export function formatAbReport(rules: { rule: string; arms: ArmStats[] }[]): str
     usd(a.costPerRequestUsd) + (a.unpricedRequests > 0 ? ` (+${a.unpricedRequests} unpriced)` : ''), a.outputTokensPerRequest.toFixed(0), a.servedModels.join(','),
   ]));
   return table(['rule', 'arm', 'requests', 'errors', 'p50', 'p95', 'cost/request', 'output/request', 'served'], rows);
+}
+
+const money = (v: number) => `${v < 0 ? '-' : ''}$${Math.abs(v) >= 1 ? Math.abs(v).toFixed(2) : Math.abs(v).toFixed(5)}`;
+
+export function formatSmartReport(report: SmartReport): string {
+  if (report.routes.length === 0) return 'No smart-routed requests recorded yet (rules with `tiers` or `cascade`).\n';
+  const out: string[] = [];
+  for (const r of report.routes) {
+    const rows = r.tiers.map((t) => [
+      t.tier, String(t.requests), `${(t.share * 100).toFixed(1)}%`,
+      money(t.costUsd) + (t.unpriced > 0 ? ` (+${t.unpriced} unpriced)` : ''),
+      money(t.counterfactualUsd), money(t.savingUsd), t.models.join(','),
+    ]);
+    const tot = r.total;
+    rows.push(['total', String(tot.requests), '100.0%', money(tot.costUsd) + (tot.unpriced > 0 ? ` (+${tot.unpriced} unpriced)` : ''), money(tot.counterfactualUsd), money(tot.savingUsd), '']);
+    out.push(`rule ${r.route ?? '(none)'}: top tier ${r.topModel}\n`);
+    out.push(table(['tier', 'requests', 'share', 'cost', `all on top`, 'saving', 'served'], rows));
+    if (tot.counterfactualUnpriced > 0) out.push(`  ${tot.counterfactualUnpriced} request(s) could not be repriced at ${r.topModel} and are left out of the saving\n`);
+    out.push('\n');
+  }
+  return out.join('');
 }
 
 /** Runs one routing command; returns the exit code. */
@@ -85,6 +111,19 @@ export async function runRoutingCli(argv: string[], io: RoutingCliIo, dataDir: s
     }
     const settings = await openSettings(dataDir);
     const s = settings.get();
+    if (cmd === 'smart') {
+      if (values.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.since)) throw new RoutingCliUsageError(`--since takes a date as YYYY-MM-DD, got "${values.since}"`);
+      const book = createPriceBook(await loadBundledPrices(), parsePriceOverrides(s.pricing.overrides));
+      const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
+      try {
+        const report = smartReport(ledger, book, s.routing, { ...(values.rule ? { rule: values.rule } : {}), ...(values.since ? { since: values.since } : {}) });
+        // bigint pico sums are written as decimal strings in JSON.
+        io.stdout(values.json ? `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : formatSmartReport(report));
+      } finally {
+        ledger.close();
+      }
+      return 0;
+    }
     if (cmd === 'route') {
       if (!arg) throw new RoutingCliUsageError('expected `sluice route test <model>`');
       const scenarios = (values.scenario ?? []) as string[];

@@ -9,6 +9,7 @@ import type { TargetRequest, Target } from '../pipeline/upstream.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ModelCatalog } from '../providers/models.js';
 import { decideRoute, type RouteDecision } from './rules.js';
+import { classify, compileClassifierConfig, extractFeatures, type ClassifierConfig, type SmartSettings } from '../smart/index.js';
 import type { RoutingSettings } from './schema.js';
 import { createTargetPlanner, type ClientRequest } from './plan.js';
 import {
@@ -16,7 +17,8 @@ import {
   type CatalogEntry, type CatalogShape,
 } from './catalog.js';
 
-export { decideRoute, pickArm, stickyPoint, CLAUDE_CODE_PREFIX, type RouteDecision, type RequestFacts } from './rules.js';
+export { decideRoute, pickArm, stickyPoint, cascadeStepName, CLAUDE_CODE_PREFIX, type RouteDecision, type RequestFacts, type SmartDecision } from './rules.js';
+export { smartReport, topModelOfRoute, type SmartReport } from './smart-report.js';
 export { RoutingSettingsSchema, routingProblems, type RoutingSettings, type RouteRule } from './schema.js';
 export { abReport, abReportFromLedger, type ArmStats, type AbReport } from './ab-report.js';
 export { createTargetPlanner, type ClientRequest } from './plan.js';
@@ -64,6 +66,13 @@ export function createRouter(opts: {
   registry: ProviderRegistry;
   catalog: ModelCatalog;
 }): Router {
+  // Regexes compiled once per smart section (a settings reload replaces the object).
+  const compiled = new WeakMap<SmartSettings, ClassifierConfig>();
+  const classifierFor = (smart: SmartSettings): ClassifierConfig => {
+    let c = compiled.get(smart);
+    if (!c) { c = compileClassifierConfig(smart); compiled.set(smart, c); }
+    return c;
+  };
   const extras = async (forClaudeCode: boolean) => {
     const specs = opts.registry.list().filter((s) => s.name !== 'anthropic');
     const lists = await Promise.all(specs.map((s) => opts.catalog.forProvider(s)));
@@ -86,6 +95,8 @@ export function createRouter(opts: {
         bodyBytes: input.body.length,
         thinking: () => thinkingOn(input.body),
         stickyKey: session ?? (input.caller.kind === 'token' ? `token:${input.caller.token.id}` : null),
+        // The top-level scan is cheap (no content parsed); only the last user turn is decoded.
+        classify: () => classify(extractFeatures(input.body!, scanTopLevel(input.body!)), classifierFor(routing.smart)),
       }, input.requestId);
     },
     planner: (req) => createTargetPlanner(opts.registry, req),

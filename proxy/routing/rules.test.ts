@@ -115,7 +115,7 @@ test('routingProblems names unknown providers, target/arms mistakes, duplicates 
     'routing.rules.1.name: "x" is used by an earlier rule',
     'routing.rules.1.arms.1.name: "a" is used twice in this rule',
     'routing.rules.1.arms: the weights must add up to more than 0',
-    'routing.rules.2: give exactly one of "target" and "arms"',
+    'routing.rules.2: give exactly one of "target", "arms", "tiers" and "cascade"',
     'routing.rules.3.fallbacks.0.provider: "gone" is not a configured provider',
   ]);
 });

@@ -3,6 +3,7 @@
 // over plain data (settings section + request facts); never imports the pipeline or express.
 import { createHash } from 'node:crypto';
 import { globMatch } from '../pipeline/glob.js';
+import type { Cascade, Classification, Tier } from '../smart/index.js';
 import type { RouteArm, RouteRule, RouteTarget, RoutingSettings, Scenario } from './schema.js';
 
 /** What a rule can look at, read cheaply from the request (no full body parse). */
@@ -17,14 +18,28 @@ export interface RequestFacts {
   thinking: () => boolean;
   /** What A/B stickiness hashes: the session id, else the token id; null: the request's own id. */
   stickyKey: string | null;
+  /** The complexity tier of the request; asked only when a `tiers` rule matches. */
+  classify?: () => Classification;
 }
+
+/** How a smart rule decided: the classifier's tier, or the cascade the chain follows. */
+export type SmartDecision =
+  | { kind: 'tiers'; tier: Tier; reasons: string[]; features: Classification['features'] | null }
+  | { kind: 'cascade'; cascade: Cascade };
 
 export interface RouteDecision {
   /** The rule's name, or `direct` for a `<provider>/<model>` id. */
   rule: string;
   arm: string | null;
-  /** First choice, then fallbacks. */
+  /** First choice, then fallbacks (for a cascade: its steps in order, then the rule's fallbacks). */
   chain: { provider: string; model: string | null }[];
+  /** Set for `tiers` and `cascade` rules. */
+  smart?: SmartDecision;
+}
+
+/** The tier name a cascade step is recorded under (ledger `tier`, `x-sluice-tier`). */
+export function cascadeStepName(index: number): string {
+  return `step-${index + 1}`;
 }
 
 /** Prefix that keeps a routed non-Claude id visible to Claude Code's model discovery (see catalog.ts). */
@@ -104,13 +119,27 @@ export function decideRoute(
     if (!ruleMatches(rule, facts, routing)) continue;
     let arm: RouteArm | null = null;
     let first: RouteTarget;
+    const fallbacks = rule.fallbacks.map(link);
+    if (rule.cascade !== undefined) {
+      // routingProblems refuses settings naming an unknown cascade; a rule without one is skipped.
+      const cascade = routing.smart.cascades.find((c) => c.name === rule.cascade);
+      if (!cascade) continue;
+      return { rule: rule.name, arm: null, chain: [...cascade.tiers.map(link), ...fallbacks], smart: { kind: 'cascade', cascade } };
+    }
+    if (rule.tiers) {
+      // Without a body to read (`sluice route test`), the middle tier stands in.
+      const c = facts.classify?.();
+      const tier: Tier = c?.tier ?? 'moderate';
+      const smart: SmartDecision = { kind: 'tiers', tier, reasons: c?.reasons ?? ['no request body to classify'], features: c?.features ?? null };
+      return { rule: rule.name, arm: null, chain: [link(routing.smart.tiers[tier]), ...fallbacks], smart };
+    }
     if (rule.arms) {
       arm = pickArm(rule.arms, stickyPoint(rule.name, facts.stickyKey ?? requestId));
       first = arm.target;
     } else {
       first = rule.target!;
     }
-    return { rule: rule.name, arm: arm?.name ?? null, chain: [link(first), ...rule.fallbacks.map(link)] };
+    return { rule: rule.name, arm: arm?.name ?? null, chain: [link(first), ...fallbacks] };
   }
   const direct = directTarget(facts.model, providers);
   return direct ? { rule: 'direct', arm: null, chain: [direct] } : null;

@@ -1,6 +1,8 @@
 // The `routing` settings section (rules, A/B arms, scenario thresholds) and its cross-checks
-// against the configured providers. Mounted by store/settings.ts; imports zod only.
+// against the configured providers. Mounted by store/settings.ts; imports zod and the smart
+// routing section's schema (proxy/smart/schema.ts) only.
 import { z } from 'zod';
+import { SmartSettingsSchema } from '../smart/schema.js';
 
 export const SCENARIOS = ['background', 'subagent', 'long_context', 'thinking'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -34,10 +36,14 @@ export const RouteRuleSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'rule names are 1-64 letters, digits, ".", "_" or "-"'),
   /** Every given condition must hold; an empty match catches everything. */
   match: RouteMatchSchema.prefault({}),
-  /** Where matching requests go (exactly one of `target` and `arms`). */
+  /** Where matching requests go (exactly one of `target`, `arms`, `tiers` and `cascade`). */
   target: RouteTargetSchema.optional(),
   /** A/B split: one arm per request, sticky per session (else per token). */
   arms: z.array(RouteArmSchema).min(1).optional(),
+  /** Complexity tiers: the classifier picks simple/moderate/complex, mapped by `routing.smart.tiers`. */
+  tiers: z.literal(true).optional(),
+  /** A cascade named in `routing.smart.cascades`: cheapest step first, escalating on its triggers. */
+  cascade: z.string().min(1).max(64).optional(),
   /** Tried in order when the target (or the chosen arm) fails before the first byte. */
   fallbacks: z.array(RouteTargetSchema).prefault([]),
 });
@@ -56,6 +62,8 @@ export const RoutingSettingsSchema = z.object({
   rules: z.array(RouteRuleSchema).prefault([]),
   /** How long a provider's discovered model list is reused before asking again. */
   modelsCacheMs: z.number().int().min(0).max(7 * 24 * 3_600_000).prefault(3_600_000),
+  /** Smart routing: tier targets, classifier thresholds and rules, cascades (proxy/smart). */
+  smart: SmartSettingsSchema.prefault({}),
 });
 export type RoutingSettings = z.infer<typeof RoutingSettingsSchema>;
 
@@ -70,7 +78,16 @@ export function routingProblems(routing: RoutingSettings, providers: Readonly<Re
     const at = `routing.rules.${i}`;
     if (names.has(r.name)) problems.push(`${at}.name: "${r.name}" is used by an earlier rule`);
     names.add(r.name);
-    if ((r.target === undefined) === (r.arms === undefined)) problems.push(`${at}: give exactly one of "target" and "arms"`);
+    const kinds = [r.target, r.arms, r.tiers, r.cascade].filter((x) => x !== undefined).length;
+    if (kinds !== 1) problems.push(`${at}: give exactly one of "target", "arms", "tiers" and "cascade"`);
+    if (r.tiers) {
+      for (const [tier, t] of Object.entries(routing.smart.tiers)) checkTarget(t, `routing.smart.tiers.${tier}`);
+    }
+    if (r.cascade !== undefined) {
+      const c = routing.smart.cascades.find((x) => x.name === r.cascade);
+      if (!c) problems.push(`${at}.cascade: "${r.cascade}" is not defined in routing.smart.cascades`);
+      else c.tiers.forEach((t, j) => checkTarget(t, `routing.smart.cascades.${routing.smart.cascades.indexOf(c)}.tiers.${j}`));
+    }
     if (r.target) checkTarget(r.target, `${at}.target`);
     if (r.arms) {
       const armNames = new Set<string>();
@@ -83,5 +100,6 @@ export function routingProblems(routing: RoutingSettings, providers: Readonly<Re
     }
     r.fallbacks.forEach((f, j) => checkTarget(f, `${at}.fallbacks.${j}`));
   });
-  return problems;
+  // Several tier rules share one tier map: its problems are listed once.
+  return [...new Set(problems)];
 }

@@ -200,7 +200,7 @@ test('an upstream URL edited on Routing is saved to the settings', { skip }, asy
   await page.reload();
   await byId(T.upstreamInput).waitFor();
   assert.equal(await byId(T.upstreamInput).inputValue(), 'https://relay.example.test/anthropic');
-  await shot('routing');
+  await shot('routing-upstream');
 });
 
 test('Tools previews the change for Claude Code', { skip }, async () => {

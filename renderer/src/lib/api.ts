@@ -1,8 +1,8 @@
 // The dashboard's only door to the gateway: one typed client over the admin API. Types come
 // type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
 import type {
-  AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
-  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, SessionDetail, SessionPage,
+  AbReport, AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
+  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
   SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
 } from '../../../proxy/admin/api-types.js';
@@ -102,6 +102,10 @@ export function createApi(opts: ApiOptions = {}) {
     applyTool: (id: string) => call<ToolApplyResponse>('POST', `/tools/${encodeURIComponent(id)}/apply`),
     undoTool: (id: string) => call<ToolUndoResponse>('POST', `/tools/${encodeURIComponent(id)}/undo`),
     eventsUrl: () => `${base}/events`,
+    routing: (signal?: AbortSignal) => call<RoutingView>('GET', '/routing', undefined, signal),
+    /** The whole ordered rule list; the gateway validates it like the settings file. */
+    saveRoutingRules: (rules: RouteRule[]) => call<RoutingView>('PUT', '/routing/rules', { rules }),
+    abReport: (q: { rule?: string; since?: string }, signal?: AbortSignal) => call<AbReport>('GET', `/routing/ab${queryString(q)}`, undefined, signal),
     /** The control extension (budgets, token policies, guardrails, capture, alerts). */
     control: {
       status: (signal?: AbortSignal) => call<ControlStatusView>('GET', '/control/status', undefined, signal),
