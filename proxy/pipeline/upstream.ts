@@ -11,6 +11,7 @@ import type { CircuitBreaker } from './resilience/breaker.js';
 import type { KeyPool, PoolKey } from './resilience/key-pool.js';
 import { GatewayError } from '../errors.js';
 import { scanTopLevel } from './json-scan.js';
+import type { AttemptRecord } from '../ledger/types.js';
 import type { AuthStyle, Wire } from '../providers/kinds.js';
 import { escalationReason, readResponseEnd, type Cascade, type CascadeTrigger } from '../smart/index.js';
 import { createDecodingSink, parseContentEncoding } from '../meter/body-decoder.js';
@@ -53,17 +54,8 @@ export interface RetryConfig {
   maxWaitMs: number;
 }
 
-export interface Attempt {
-  n: number;
-  ts: number;
-  target: string;
-  keyId: string | null;
-  model: string | null;
-  status: number | null;
-  error: string | null;
-  durationMs: number;
-  waitMs: number;
-}
+/** One upstream attempt, exactly as the ledger stores it (durations always measured here). */
+export type Attempt = AttemptRecord & { durationMs: number; waitMs: number };
 
 export interface SendRequest {
   method: string;
