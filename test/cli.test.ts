@@ -14,7 +14,7 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 before(async () => { mock = await startMockUpstream(); dir = await tempDir(); });
 after(async () => { await mock.close(); await dir.cleanup(); });
 
-const env = () => ({ SLUICE_DATA_DIR: dir.path, SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-CLI-TEST-KEY-000000000' });
+const env = () => ({ SLUICE_DATA_DIR: dir.path, SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-FAKECLIKEY' });
 
 test('npx sluice --help works from the package bin', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));

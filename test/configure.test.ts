@@ -15,7 +15,7 @@ import { secretServiceUnavailable, startSecretService, type SecretService } from
 
 const why = secretServiceUnavailable();
 const skip = why && process.env.CI !== 'true' ? `no Secret Service: ${why}` : false;
-const PROVIDER = 'sk-ant-api03-CONFIGURE-TEST-KEY-000000';
+const PROVIDER = 'sk-ant-api03-FAKECONFIGKEY';
 
 async function freePort(): Promise<number> {
   const srv = createServer();

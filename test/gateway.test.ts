@@ -306,10 +306,10 @@ describe('auth and hardening', () => {
   });
 
   test('passthrough: the client own API key or OAuth token and beta go upstream unchanged', async () => {
-    const clientKey = 'sk-ant-api03-CLIENTOWNKEY-xxxxxxxxxxxx';
+    const clientKey = 'sk-ant-api03-FAKECLIENTKEY';
     await rawRequest(`${s.gw.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': clientKey, 'content-type': 'application/json' }, body });
     assert.deepEqual(headerMap(s.mock.requests.at(-1)!.rawHeaders).get('x-api-key'), [clientKey]);
-    const oauth = 'sk-ant-oat01-SUBSCRIBER-token-yyyyyyyy';
+    const oauth = 'sk-ant-oat01-FAKEOAUTHTOKEN';
     await rawRequest(`${s.gw.url}/v1/messages?beta=true`, { method: 'POST', headers: { authorization: `Bearer ${oauth}`, 'anthropic-beta': 'oauth-2025-04-20,claude-code-20250219', 'content-type': 'application/json' }, body });
     const got = headerMap(s.mock.requests.at(-1)!.rawHeaders);
     assert.deepEqual(got.get('authorization'), [`Bearer ${oauth}`]);
@@ -319,7 +319,7 @@ describe('auth and hardening', () => {
 
   test('passthrough can be switched off in settings', async () => {
     await s.gw.settings.update((x) => { x.security.allowPassthrough = false; });
-    const res = await rawRequest(`${s.gw.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'sk-ant-api03-CLIENTOWNKEY-xxxxxxxxxxxx' }, body });
+    const res = await rawRequest(`${s.gw.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'sk-ant-api03-FAKECLIENTKEY' }, body });
     assert.equal(res.status, 401);
     await s.gw.settings.update((x) => { x.security.allowPassthrough = true; });
   });

@@ -9,7 +9,7 @@ import { createLogger } from '../proxy/log.js';
 import type { SecretStore } from '../proxy/store/secrets.js';
 import { startMockUpstream, type Behavior, type MockUpstream } from './mock-upstream.js';
 
-export const PROVIDER_KEY = 'sk-ant-api03-PROVIDERKEY-for-tests-only-000000';
+export const PROVIDER_KEY = 'sk-ant-api03-FAKEPROVIDERKEY';
 
 export async function tempDir(prefix = 'sluice-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

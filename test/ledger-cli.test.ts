@@ -14,7 +14,7 @@ before(async () => { mock = await startMockUpstream(); });
 after(() => mock.close());
 
 const M = 'claude-haiku-4-5-20251001';
-const env = (dir: string) => ({ SLUICE_DATA_DIR: dir, SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-LEDGER-CLI-KEY-0000000' });
+const env = (dir: string) => ({ SLUICE_DATA_DIR: dir, SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-FAKECLIKEY' });
 const sid = (i: number) => `aaaaaaaa-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
 test('stats --by session --json, --by model/day/tool, sessions show', { timeout: 60_000 }, async () => {

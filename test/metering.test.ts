@@ -157,7 +157,7 @@ test('no prompt, completion or key ever lands in the data dir', async () => {
     const bytes = await readFile(join(s.dataDir, f));
     assert.ok(!bytes.includes(marker), `${f} holds no prompt text`);
     assert.ok(!bytes.includes('Hello from the mock'), `${f} holds no completion text`);
-    assert.ok(!bytes.includes('PROVIDERKEY'), `${f} holds no key`);
+    assert.ok(!bytes.includes('FAKEPROVIDERKEY'), `${f} holds no key`);
     assert.ok(!bytes.includes(s.token), `${f} holds no token`);
   }
 });

@@ -122,7 +122,7 @@ test('spans and metrics for known requests carry the right attributes, and no pr
     for (const g of rx.got) {
       assert.ok(!g.raw.includes(MARKER), `${g.path} holds the prompt marker`);
       assert.ok(!g.raw.includes('Hello from the mock'), `${g.path} holds completion text`);
-      assert.ok(!g.raw.includes('sk-sluice-') && !g.raw.includes('PROVIDERKEY'), `${g.path} holds a credential`);
+      assert.ok(!g.raw.includes('sk-sluice-') && !g.raw.includes('FAKEPROVIDERKEY'), `${g.path} holds a credential`);
     }
     const st = s.ext.status().otlp;
     assert.equal(st.exportedSpans, 3);

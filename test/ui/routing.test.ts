@@ -85,7 +85,7 @@ test('GET /routing lists providers without keys; a bad rule list is refused with
   assert.equal(p.hasKey, true);
   assert.equal(view.providers.find((x) => x.name === 'anthropic')?.baseUrl, s.mock.url, 'the env override is where anthropic requests go');
   const raw = JSON.stringify(view);
-  assert.ok(!raw.includes(SECOND_KEY) && !raw.includes('PROVIDERKEY'), 'no key in the routing view');
+  assert.ok(!raw.includes(SECOND_KEY) && !raw.includes('FAKEPROVIDERKEY'), 'no key in the routing view');
 
   const bad = await s.api('PUT', '/routing/rules', { rules: [
     { name: 'x', target: { provider: 'nowhere' } },
