@@ -19,6 +19,7 @@ import { messagesBody } from './lib/bodies.js';
 import { createChildSet, startGatewayChild, type ChildSet } from './lib/processes.js';
 import { replaceSection } from './lib/report.js';
 import { summarize } from './lib/stats.js';
+import { createRng as seeded } from '../test/prng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'proxy', 'cli.ts');
@@ -31,17 +32,6 @@ const SEED = 20261121;
 
 const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
 
-/** mulberry32: a seeded random, so two runs inject the same fault sequence. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Mode {
   faultRatio: number;

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createUsageTap, type UsageReport, type UsageTapOptions } from './usage-tap.js';
+import { createRng as prng } from '../../test/prng.js';
 
 const SSE = 'text/event-stream; charset=utf-8';
 
@@ -105,17 +106,6 @@ const EXPECTED_FULL: UsageReport = {
   bytes: 0, // replaced per feed with the wire length
 };
 
-/** mulberry32: small, seeded, good enough to pick chunk boundaries reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSplit(bytes: Uint8Array, rand: () => number): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonScanError, readField, scanTopLevel } from './json-scan.js';
+import { createRng as prng } from '../../test/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 
@@ -168,17 +169,6 @@ test('readField throws JsonScanError naming the field when its value is not vali
 
 // ---- property test ----------------------------------------------------------------------
 
-/** mulberry32: small seeded PRNG so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TRICKY = ['"', '\\', '\\"', '\\\\', '{', '}', '[', ']', ',', ':', ' ', '\n', '\t', 'é', '😀', '\u2028', '\u0000', 'a', 'Z', '0', '"}', '\\\\"'];
 
