@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { anthropicBehavior, messageJson, sseEvent, streamEvents, DEFAULT_USAGE, type Behavior } from './mock-upstream.js';
+import { anthropicBehavior, messageJson, streamEvents, toolUseStreamEvents, type Behavior } from './mock-upstream.js';
 import { headerMap, PROVIDER_KEY, startStack, type Stack } from './helpers.js';
 
 /** Answers a weather question with a tool call, and a tool result with text. */
@@ -13,19 +13,7 @@ const toolBehavior: Behavior = async (req, res, mock) => {
   const last = body.messages.at(-1)!;
   const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
   if (!body.tools || hasResult) return anthropicBehavior(req, res, mock);
-  const usage = { ...DEFAULT_USAGE };
-  const events = [
-    sseEvent('message_start', { type: 'message_start', message: { id: 'msg_tool_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [], stop_reason: null, stop_sequence: null, usage } }),
-    sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Checking.' } }),
-    sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: {} } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city": "Pa' } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: 'ris"}' } }),
-    sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
-    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { ...usage, output_tokens: 30 } }),
-    sseEvent('message_stop', { type: 'message_stop' }),
-  ];
+  const events = toolUseStreamEvents({ id: 'msg_tool_1', model: 'claude-sonnet-4-5-20250929' });
   await streamEvents(req, res, events, 5);
 };
 

@@ -90,6 +90,25 @@ export function messageStreamEvents(f: MessageFixture = {}): string[] {
   ];
 }
 
+/**
+ * A tool-use turn as Anthropic streams it: a text block, then a get_weather tool_use whose
+ * input arrives in two input_json_delta pieces, stop_reason tool_use.
+ */
+export function toolUseStreamEvents(f: { id: string; model: string }): string[] {
+  return [
+    sseEvent('message_start', { type: 'message_start', message: { id: f.id, type: 'message', role: 'assistant', model: f.model, content: [], stop_reason: null, stop_sequence: null, usage: DEFAULT_USAGE } }),
+    sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Checking.' } }),
+    sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: {} } }),
+    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city": "Pa' } }),
+    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: 'ris"}' } }),
+    sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
+    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { ...DEFAULT_USAGE, output_tokens: 30 } }),
+    sseEvent('message_stop', { type: 'message_stop' }),
+  ];
+}
+
 export function messageJson(f: MessageFixture = {}): Record<string, unknown> {
   return {
     id: f.id ?? `msg_mock_${randomBytes(6).toString('hex')}`,

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { anthropicBehavior, DEFAULT_USAGE, sseEvent, streamEvents, type Behavior } from '../mock-upstream.js';
+import { anthropicBehavior, streamEvents, toolUseStreamEvents, type Behavior } from '../mock-upstream.js';
 import { headerMap, PROVIDER_KEY, startStack, type Stack } from '../helpers.js';
 
 /** Calls get_weather when tools are offered and no result came back yet; otherwise text. */
@@ -14,18 +14,7 @@ const behavior: Behavior = async (req, res, mock) => {
   const last = body.messages.at(-1)!;
   const hasResult = Array.isArray(last.content) && last.content.some((b: { type?: string }) => b.type === 'tool_result');
   if (!body.tools || hasResult || !body.stream) return anthropicBehavior(req, res, mock);
-  await streamEvents(req, res, [
-    sseEvent('message_start', { type: 'message_start', message: { id: 'msg_tool_9', type: 'message', role: 'assistant', model: 'claude-sonnet-4-6', content: [], stop_reason: null, stop_sequence: null, usage: DEFAULT_USAGE } }),
-    sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Checking.' } }),
-    sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: {} } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city": "Pa' } }),
-    sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: 'ris"}' } }),
-    sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
-    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { ...DEFAULT_USAGE, output_tokens: 30 } }),
-    sseEvent('message_stop', { type: 'message_stop' }),
-  ], 2);
+  await streamEvents(req, res, toolUseStreamEvents({ id: 'msg_tool_9', model: 'claude-sonnet-4-6' }), 2);
 };
 
 let s: Stack;
