@@ -5,9 +5,13 @@ import { openLedger, type Ledger, type ReportBy, type UsageSums } from './ledger
 import { importClaudeCodeTranscripts } from './ledger/import-claude-code.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides } from './pricing/index.js';
 import { openSettings } from './store/settings.js';
+import { formatCost as formatUsdCost, formatDuration, formatInt, formatTokens, formatUsd, shortModel } from './format.js';
+import { renderTable, useColor, type Column } from './cli-table.js';
 
 export interface LedgerCliIo {
   stdout: (s: string) => void;
+  /** stdout is a terminal: tables may be coloured (never under NO_COLOR). */
+  isTTY?: boolean;
   env: Record<string, string | undefined>;
   home: string;
 }
@@ -26,22 +30,26 @@ function checkDate(flag: string, v: string | undefined): string | undefined {
   return v;
 }
 
-/** "$0.0123", "unpriced", or "$1.20 +2 unpriced": never a silent $0 for an unknown model. */
+/** "$0.0123", "unpriced", or "$1.20 + 2 unpriced": never a silent $0 for an unknown model. */
 export function formatCost(s: Pick<UsageSums, 'costUsd' | 'unpricedRequests'>): string {
-  if (s.costUsd === null) return 'unpriced';
-  const dollars = s.costUsd >= 1 ? s.costUsd.toFixed(2) : s.costUsd.toFixed(4);
-  return s.unpricedRequests > 0 ? `$${dollars} +${s.unpricedRequests} unpriced` : `$${dollars}`;
+  return formatUsdCost(s.costUsd, s.unpricedRequests);
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
-const n = (v: number) => v.toLocaleString('en-US');
-const sumCells = (s: UsageSums) => [n(s.requests), n(s.errors), n(s.inputTokens), n(s.outputTokens), n(s.cacheWriteTokens), n(s.cacheReadTokens), formatCost(s)];
-const SUM_HEAD = ['requests', 'errors', 'input', 'output', 'cache write', 'cache read', 'cost'];
+const n = formatInt;
+const errStyle = (c: string) => (c.trim() !== '0' ? 'red' : 'dim');
+const costStyle = (c: string) => (c.includes('unpriced') ? 'yellow' : null);
+/** Sums columns: cost is never dropped; cache columns go first, then errors. */
+const SUM_COLS: Column[] = [
+  { head: 'reqs', align: 'right' },
+  { head: 'errors', align: 'right', drop: 3, style: errStyle },
+  { head: 'input', align: 'right', drop: 4 },
+  { head: 'output', align: 'right', drop: 5 },
+  { head: 'cache wr', align: 'right', drop: 1 },
+  { head: 'cache rd', align: 'right', drop: 2 },
+  { head: 'cost', align: 'right', style: costStyle },
+];
+const sumCells = (s: UsageSums) => [n(s.requests), n(s.errors), formatTokens(s.inputTokens), formatTokens(s.outputTokens), formatTokens(s.cacheWriteTokens), formatTokens(s.cacheReadTokens), formatCost(s)];
+const tableFor = (io: LedgerCliIo) => (cols: Column[], rows: string[][]) => renderTable(cols, rows, { color: useColor(io) });
 
 function withLedger<T>(dataDir: string, fn: (l: Ledger) => T): T {
   const ledger = openLedger(ledgerPath(dataDir));
@@ -67,11 +75,17 @@ export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?
         io.stdout(`${JSON.stringify({ by, since: since ?? null, until: until ?? null, total: page.total, rows: page.sessions, totals }, null, 2)}\n`);
         return 0;
       }
-      io.stdout(table(['session', 'last seen', 'tool', 'models', ...SUM_HEAD], page.sessions.map((s) => [
+      io.stdout(tableFor(io)([
+        { head: 'session', min: 14 },
+        { head: 'last seen', drop: 6 },
+        { head: 'tool', min: 8, drop: 7 },
+        { head: 'models', min: 10, drop: 0 },
+        ...SUM_COLS,
+      ], page.sessions.map((s) => [
         s.sessionId + (s.imported && !s.viaGateway ? ' (imported)' : ''),
         new Date(s.lastSeen).toISOString().slice(0, 16).replace('T', ' '),
         s.tool,
-        s.models.join(','),
+        s.models.map(shortModel).join(','),
         ...sumCells(s),
       ])));
     } else {
@@ -80,7 +94,7 @@ export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?
         io.stdout(`${JSON.stringify({ by, since: since ?? null, until: until ?? null, rows, totals }, null, 2)}\n`);
         return 0;
       }
-      io.stdout(table([by, ...SUM_HEAD], rows.map((r) => [r.key || '(unknown)', ...sumCells(r)])));
+      io.stdout(tableFor(io)([{ head: by, min: 16 }, ...SUM_COLS], rows.map((r) => [r.key || '(unknown)', ...sumCells(r)])));
     }
     io.stdout(`total: ${n(totals.requests)} requests, ${formatCost(totals)}\n`);
     return 0;
@@ -102,13 +116,25 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
     const s = detail.session;
     io.stdout(`session ${s.sessionId}  tool ${s.tool}${s.project ? `  project ${s.project}` : ''}\n`);
     io.stdout(`${new Date(s.firstSeen).toISOString()} .. ${new Date(s.lastSeen).toISOString()}  ${n(s.requests)} requests, ${n(s.errors)} errors, ${formatCost(s)}\n\n`);
-    io.stdout(table(['time', 'model', 'status', 'input', 'output', 'cache write', 'cache read', 'ttfb ms', 'cost'], detail.requests.map((r) => [
+    io.stdout(tableFor(io)([
+      { head: 'time' },
+      { head: 'model', min: 12 },
+      { head: 'status', min: 6, style: (c) => (/^[23]\d\d$/.test(c.trim()) ? 'green' : 'red') },
+      { head: 'tries', align: 'right', drop: 5, style: (c) => (c.trim() !== '1' ? 'yellow' : 'dim') },
+      { head: 'input', align: 'right', drop: 4 },
+      { head: 'output', align: 'right', drop: 5 },
+      { head: 'cache wr', align: 'right', drop: 1 },
+      { head: 'cache rd', align: 'right', drop: 2 },
+      { head: 'ttfb', align: 'right', drop: 3 },
+      { head: 'cost', align: 'right', style: costStyle },
+    ], detail.requests.map((r) => [
       new Date(r.tsStart).toISOString().slice(11, 23),
       (r.servedModel ?? r.requestedModel ?? '-') + (r.endpoint === 'messages' ? '' : ` (${r.endpoint})`),
       r.status === null ? (r.errorType ?? '-') : String(r.status),
-      n(r.inputTokens), n(r.outputTokens), n(r.cacheWrite5mTokens + r.cacheWrite1hTokens), n(r.cacheReadTokens),
-      r.ttfbMs === null ? '-' : r.ttfbMs.toFixed(0),
-      !r.billed ? '-' : r.costUsd === null ? 'unpriced' : `$${r.costUsd.toFixed(4)}`,
+      String(Math.max(1, r.attemptsMade)) + (r.fallback ? ' fb' : ''),
+      formatTokens(r.inputTokens), formatTokens(r.outputTokens), formatTokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens), formatTokens(r.cacheReadTokens),
+      r.ttfbMs === null ? '-' : formatDuration(r.ttfbMs),
+      !r.billed ? '-' : formatUsd(r.costUsd),
     ])));
     return 0;
   });
@@ -137,7 +163,13 @@ export function reconcile(io: LedgerCliIo, dataDir: string, o: { session?: strin
       return 0;
     }
     if (rows.length === 0) io.stdout('No session was seen both through the gateway and in imported transcripts.\n');
-    else io.stdout(table(['session', 'gateway in/out', 'imported in/out', 'matched', 'differs'], rows.map((r) => [
+    else io.stdout(tableFor(io)([
+      { head: 'session', min: 14 },
+      { head: 'gateway in/out', align: 'right' },
+      { head: 'imported in/out', align: 'right' },
+      { head: 'matched', align: 'right' },
+      { head: 'differs', style: (c) => (c.trim() === 'YES' ? 'red' : 'dim') },
+    ], rows.map((r) => [
       r.sessionId,
       `${n(r.gateway.inputTokens)}/${n(r.gateway.outputTokens)}`,
       `${n(r.imported.inputTokens)}/${n(r.imported.outputTokens)}`,

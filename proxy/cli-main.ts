@@ -22,6 +22,8 @@ export interface CliIo {
   cwd?: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stdout is a terminal: tables may be coloured (never under NO_COLOR). */
+  isTTY?: boolean;
   /** Reads standard input to its end (key material arrives here, never in argv). */
   readStdin: () => Promise<string>;
   env: Record<string, string | undefined>;
@@ -294,6 +296,7 @@ export function processIo(): CliIo {
   return {
     stdout: (s) => { process.stdout.write(s); },
     stderr: (s) => { process.stderr.write(s); },
+    isTTY: process.stdout.isTTY === true,
     readStdin: async () => {
       if (process.stdin.isTTY) return readHiddenLine('Paste the key (input hidden), then Enter: ');
       const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDb, pragma, row, rows, value, values, type Db } from '../proxy/ledger/fixtures/sql.js';
 import { runSluice, startSluiceServe } from './cli-process.js';
 import { startMockUpstream, messageStreamEvents, streamEvents, sendJson, messageJson, type MockUpstream } from './mock-upstream.js';
 import { authHeaders, rawRequest, tempDir } from './helpers.js';
@@ -52,7 +52,7 @@ test('stats --by session --json, --by model/day/tool, sessions show', { timeout:
     assert.equal(out.totals.requests, 6);
 
     const byModel = await runSluice(['stats', '--by', 'model'], env(dir.path));
-    assert.match(byModel.stdout, new RegExp(`${M}\\s+6\\s+0\\s+72\\s+600\\s+600\\s+12,000\\s+\\$0\\.0050`));
+    assert.match(byModel.stdout, new RegExp(`${M}\\s+6\\s+0\\s+72\\s+600\\s+600\\s+12K\\s+\\$0\\.0050`));
     const byTool = await runSluice(['stats', '--by', 'tool'], env(dir.path));
     assert.match(byTool.stdout, /cli-stats\s+6/);
     const byDay = await runSluice(['stats', '--by', 'day', '--since', '2000-01-01'], env(dir.path));
@@ -127,10 +127,10 @@ test('kill -9 during a burst: the database reopens consistent and stats work', {
     stop = true;
     await Promise.all(workers);
 
-    const db = new Database(join(dir.path, 'ledger.sqlite'));
-    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-    const rows = (db.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n;
-    const sums = db.prepare('SELECT (SELECT coalesce(sum(requests),0) FROM sessions) AS s, (SELECT count(*) FROM requests WHERE session_id IS NOT NULL AND counted = 1) AS r').get() as { s: number; r: number };
+    const db = openDb(join(dir.path, 'ledger.sqlite'));
+    assert.equal(pragma(db, 'integrity_check'), 'ok');
+    const rows = (row(db, 'SELECT count(*) AS n FROM requests') as { n: number }).n;
+    const sums = row(db, 'SELECT (SELECT coalesce(sum(requests),0) FROM sessions) AS s, (SELECT count(*) FROM requests WHERE session_id IS NOT NULL AND counted = 1) AS r') as { s: number; r: number };
     db.close();
     assert.equal(sums.s, sums.r, 'session rollups agree with the rows');
     // Rows of responses finished well before the kill are on disk (the batch window is 100 ms).

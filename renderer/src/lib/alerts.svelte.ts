@@ -1,6 +1,7 @@
 // Recent alerts: the control plane's stored log (budget thresholds, guardrails, capture) merged
 // with alerts arriving live on the event stream, which also carries the ones nothing stores
 // (circuit breaker, fallback). Newest first, each alert once. EventSource is injected.
+import { untrack } from 'svelte';
 import type { AlertEvent, AlertView } from './api.js';
 import type { EventSourceLike, FeedStatus } from './feed.svelte.js';
 
@@ -52,11 +53,19 @@ export class AlertLog {
     this.#onAlert = opts.onAlert ?? null;
   }
 
+  /**
+   * Takes the stored log. Called from an effect that follows the control status: reading `live`
+   * here must not subscribe that effect to `live`, or writing it would re-run the effect forever
+   * (Svelte's effect_update_depth_exceeded on the Budgets page).
+   */
   setStored(alerts: readonly AlertView[]): void {
     this.stored = [...alerts];
     // Live alerts the store now holds are no longer needed twice.
     const have = new Set(alerts.map(alertKey));
-    this.live = this.live.filter((a) => !have.has(alertKey(a)));
+    untrack(() => {
+      const kept = this.live.filter((a) => !have.has(alertKey(a)));
+      if (kept.length !== this.live.length) this.live = kept;
+    });
   }
 
   add(a: AlertEvent): void {
