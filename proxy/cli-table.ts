@@ -69,8 +69,9 @@ export function renderTable(columns: readonly Column[], rows: readonly string[][
   }
   const line = (cells: string[], styleOf: (x: (typeof cols)[number], text: string) => CellStyle) => cols.map((x, k) => {
     const text = cut(cells[x.i] ?? '', x.w);
-    const padded = x.c.align === 'right' ? text.padStart(x.w) : k === cols.length - 1 ? text : text.padEnd(x.w);
-    return paint(padded, styleOf(x, text), color);
+    const pad = ' '.repeat(x.w - text.length);
+    const painted = paint(text, styleOf(x, text), color);
+    return x.c.align === 'right' ? pad + painted : k === cols.length - 1 ? painted : painted + pad;
   }).join(' '.repeat(GAP)).trimEnd();
   const out = [
     line(cols.map((x) => x.c.head).reduce<string[]>((a, h, k) => { a[cols[k]!.i] = h; return a; }, []), () => 'bold'),
