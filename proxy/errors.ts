@@ -67,6 +67,17 @@ export class InvalidRequestError extends GatewayError {
   }
 }
 
+/**
+ * A request-target Sluice will not forward with a provider key: absolute-form naming another
+ * host, or a path that leaves /v1/ or hides a dot-segment (see pipeline/request-target.ts).
+ */
+export class RequestTargetRefusedError extends GatewayError {
+  constructor(reason: string) {
+    super('GATEWAY_REQUEST_TARGET_REFUSED', 400, 'gateway_request_target_refused',
+      `The request-target was refused: ${reason}. Send the path in origin-form (e.g. POST /v1/messages) to Sluice's own address.`);
+  }
+}
+
 export class BodyTooLargeError extends GatewayError {
   constructor(limit: number) {
     super('GATEWAY_BODY_TOO_LARGE', 413, 'gateway_request_too_large',

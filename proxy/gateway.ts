@@ -13,6 +13,7 @@ import { authenticate, type Caller } from './pipeline/auth.js';
 import { ClientAbortError, type ResponseSink } from './pipeline/forward.js';
 import { abortableSleep, attemptsOf, sendResilient, type Attempt, type Target } from './pipeline/upstream.js';
 import { createResilience, type Resilience } from './pipeline/resilience/index.js';
+import { selfAuthorities } from './pipeline/request-target.js';
 import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
 import { createTokenStore, type TokenStore } from './store/tokens.js';
@@ -491,6 +492,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const extensions = (opts.extensions ?? []).map((make) => make(internals));
   const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
+  let self: readonly string[] = [];
   const selfOrigins = () => (selfUrl ? [selfUrl, selfUrl.replace('127.0.0.1', 'localhost')] : []);
 
   const handler = createHandler({
@@ -498,6 +500,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     allowedOrigins: () => [...settings.get().security.allowedOrigins, ...selfOrigins()],
     routes: (a) => { for (const e of extensions) e.routes?.(a); },
     health: () => health(),
+    selfAuthorities: () => self,
     proxy,
     onError: (err, r) => {
       if (err.status >= 500) logger.warn(`${r.method} ${r.url.split('?', 1)[0]} -> ${err.status} ${err.code}: ${err.message}`);
@@ -519,6 +522,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     else socket.destroy(err);
   });
   const actualPort = (server.address() as AddressInfo).port;
+  self = selfAuthorities(actualPort);
   const url = `http://127.0.0.1:${actualPort}`;
   selfUrl = url;
 

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { asGatewayError, BodyTooLargeError, GatewayError, NotFoundError, toErrorBody } from './errors.js';
 import { checkRequestOrigin } from './pipeline/guard.js';
+import { normalizeRequestTarget, reduceAbsoluteForm } from './pipeline/request-target.js';
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -12,13 +13,15 @@ export interface ProxyContext {
   requestId: string;
   req: IncomingMessage;
   res: ServerResponse;
-  /** Path and query exactly as received. */
+  /** Origin-form path and query: dot-segments resolved, the query exactly as received. */
   url: string;
 }
 
 export interface ServerDeps {
   allowedOrigins(): readonly string[];
   health(): unknown;
+  /** The authorities an absolute-form request-target may name (`selfAuthorities(port)`). */
+  selfAuthorities(): readonly string[];
   proxy(ctx: ProxyContext): Promise<void>;
   /** Extra routes (admin API, dashboard), mounted after the guard and before /v1 and the 404. */
   routes?(app: express.Express): void;
@@ -94,19 +97,31 @@ export function sendError(res: ServerResponse, err: GatewayError, requestId: str
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps);
   return (req, res) => {
-    const url = req.url ?? '/';
-    if (!url.startsWith('/v1/')) {
-      app(req, res);
-      return;
-    }
+    let url = req.url ?? '/';
     const requestId = newRequestId();
     const fail = (err: unknown) => {
       const gerr = asGatewayError(err);
       deps.onError?.(gerr, { method: req.method ?? 'GET', url });
       sendError(res, gerr, requestId);
     };
+    // Absolute-form (RFC 9112 §3.2.2) is routed as its origin-form path, or refused: every
+    // route below, express's included, sees only a target naming this gateway.
+    if (url.charCodeAt(0) !== 47) {
+      try {
+        url = reduceAbsoluteForm(url, deps.selfAuthorities());
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      req.url = url;
+    }
+    if (!url.startsWith('/v1/')) {
+      app(req, res);
+      return;
+    }
     try {
       checkRequestOrigin(req.headers as Record<string, string>, { allowedOrigins: deps.allowedOrigins() });
+      url = normalizeRequestTarget(url, { self: deps.selfAuthorities(), scope: '/v1/' });
     } catch (err) {
       fail(err);
       return;
@@ -146,7 +161,9 @@ export function createApp(deps: ServerDeps): express.Express {
   app.all('/v1/{*rest}', async (req: Request, res: Response) => {
     const requestId = newRequestId();
     (req as Request & { sluiceRequestId?: string }).sluiceRequestId = requestId;
-    await deps.proxy({ requestId, req, res, url: req.originalUrl });
+    // Express matches /v1 case-insensitively: the same normaliser decides what is forwarded.
+    const url = normalizeRequestTarget(req.originalUrl, { self: deps.selfAuthorities(), scope: '/v1/' });
+    await deps.proxy({ requestId, req, res, url });
   });
 
   app.use((req: Request) => {

@@ -2,6 +2,7 @@
 // chunk by chunk, with backpressure both ways. Takes plain data, never express objects.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import { assertForwardablePath } from './request-target.js';
 import { GatewayError, InvalidRequestError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus what undici sets itself. */
@@ -164,6 +165,12 @@ export function forward(
   hooks: ForwardHooks = {},
   now: () => number = performance.now.bind(performance),
 ): Promise<UpstreamStarted | UpstreamHeld> {
+  // The last check before a key leaves: whatever stage built the path, it stays under the base URL's prefix.
+  try {
+    assertForwardablePath(req.path);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const t0 = now();
   return new Promise<UpstreamStarted | UpstreamHeld>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | null = null;
