@@ -16,6 +16,7 @@ import { createResilience, type Resilience } from './pipeline/resilience/index.j
 import { selfAuthorities } from './pipeline/request-target.js';
 import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
+import { withRequestRevision } from './store/settings-revision.js';
 import { createTokenStore, type TokenStore } from './store/tokens.js';
 import { createKeychainStore, createProviderKeys, type ProviderKeys, type SecretStore } from './store/secrets.js';
 import { createLogger, type Logger } from './log.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   /** undici dispatcher for upstream calls; default an Agent with the configured timeouts. */
   dispatcher?: Dispatcher;
   logger?: Logger;
+  /** Apply hand edits of settings.json while running (default true). */
+  watchSettings?: boolean;
   /** The usage ledger; default `<dataDir>/ledger.sqlite`, null for none. */
   ledger?: Ledger | null;
   /** Features built on the core (admin API and dashboard, control stages, exporters). */
@@ -325,8 +328,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     try {
       return authenticate(ctx.req.headers, policy());
     } catch (err) {
-      // A token created by `sluice token create` in another process since we last read.
-      if (await settings.reloadIfChanged()) return authenticate(ctx.req.headers, policy());
+      // A token created in another process in the instant before the file watch saw it.
+      if (await settings.reloadIfChanged().catch(() => false)) return authenticate(ctx.req.headers, policy());
       throw err;
     }
   };
@@ -442,7 +445,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         }),
       }, targets, {
         method, url: ctx.url, rawHeaders: req.rawHeaders, body: preq.body,
-        headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs,
+        headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs, model: info.model,
+        ...(info.stream ? { firstAttemptHeadersTimeoutMs: tm.streamFirstByteMs } : {}),
         ...(forTarget ? { forTarget } : {}),
         ...(smart?.kind === 'cascade' ? { cascade: smart.cascade } : {}),
       }, sink, abort.signal);
@@ -466,11 +470,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       logger.debug(`${method} ${pathname} ${d.status} ${Math.round(end.totalMs)}ms attempts=${attempts.length} ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
     } catch (err) {
       // No answer reached the client: the row still keeps every attempt that was made.
+      // A request refused before any attempt stores 0 attempts, as the upstream saw none.
       const tried = attemptsOf(err);
-      if (tried.length) {
-        const last = tried[tried.length - 1]!;
-        meter?.annotate({ provider: last.target, keyId: last.keyId, routing: { target: last.target, attempts: tried, attemptsMade: tried.length, ...smartNotes } });
-      }
+      const last = tried[tried.length - 1];
+      const target = last?.target ?? targets[0]?.name ?? 'anthropic';
+      meter?.annotate({ provider: target, keyId: last?.keyId ?? null, routing: { target, attempts: tried, attemptsMade: tried.length, ...smartNotes } });
       if (err instanceof ClientAbortError) {
         meter?.onFailure(null, performance.now() - t0);
         return;
@@ -493,12 +497,22 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const extensions = (opts.extensions ?? []).map((make) => make(internals));
   const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
   let self: readonly string[] = [];
+  // The gateway owns the settings at run time: a hand edit of settings.json applies at once;
+  // an invalid one is logged with its paths and ignored (the last good settings stay).
+  const stopWatch = opts.watchSettings === false ? () => {} : settings.watch({
+    onApplied: () => logger.info(`settings: applied a change to ${settings.path}`),
+    onInvalid: (err) => logger.warn(`settings: ignored an invalid edit of ${settings.path}; the previous settings stay in force:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`),
+  });
   const selfOrigins = () => (selfUrl ? [selfUrl, selfUrl.replace('127.0.0.1', 'localhost')] : []);
 
   const handler = createHandler({
     // The gateway's own pages (the dashboard) are same-origin; any other origin must be listed.
     allowedOrigins: () => [...settings.get().security.allowedOrigins, ...selfOrigins()],
-    routes: (a) => { for (const e of extensions) e.routes?.(a); },
+    routes: (a) => {
+      // Admin writes carry the revision they were based on (If-Match); stale ones get 409.
+      a.use('/admin/api', (req, res, next) => withRequestRevision(settings, req, res, next));
+      for (const e of extensions) e.routes?.(a);
+    },
     health: () => health(),
     selfAuthorities: () => self,
     proxy,
@@ -540,6 +554,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const close = (o: { drainMs?: number } = {}) => {
     closing ??= (async () => {
       draining = true;
+      stopWatch();
       const stopped = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       if (inFlight > 0) {

@@ -9,6 +9,7 @@ import { InvalidRequestError } from '../errors.js';
 import { anthropicBaseUrl, type GatewayExtension, type GatewayInternals } from '../gateway.js';
 import { localDay, systemTzOffset, type TzOffset } from '../ledger/dates.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { withRequestRevision } from '../store/settings-revision.js';
 import { AdminError } from './admin-error.js';
 import type { LoginUrlResponse, StatusResponse } from './api-types.js';
 import { createAdminAuth, LOGIN_CODE_TTL_MS } from './auth.js';
@@ -120,7 +121,8 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
     api.use((req: Request, res: Response, next: NextFunction) => {
       json(req, res, (err?: unknown) => {
         if (err) next(new InvalidRequestError(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`));
-        else next();
+        // The parser's callback runs outside the request's context: re-enter it for If-Match.
+        else withRequestRevision(g.settings, req, res, next);
       });
     });
 

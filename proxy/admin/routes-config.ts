@@ -8,7 +8,8 @@ import { InvalidRequestError } from '../errors.js';
 import { anthropicBaseUrl } from '../gateway.js';
 import { parsePriceOverrides, PriceTableError } from '../pricing/index.js';
 import { envVarFor, keyHint, SecretStoreError, type SecretStore } from '../store/secrets.js';
-import { SettingsError, type Settings, type TokenRecord } from '../store/settings.js';
+import { parseSettings, SettingsError, type Settings, type TokenRecord } from '../store/settings.js';
+import { ifMatchRevision } from '../store/settings-revision.js';
 import { TokenError } from '../store/tokens.js';
 import { AdminError } from './admin-error.js';
 import type {
@@ -139,6 +140,31 @@ export function mountConfigRoutes(router: Router, deps: AdminDeps): void {
       throw err;
     }
     res.json(settingsView(next, internals.env));
+  });
+
+  // The whole settings document with its revision, for the CLI (admin token only, never the
+  // window's cookie): `sluice` edits it and writes it back with If-Match, so a change made
+  // meanwhile is never overwritten (the CLI re-reads and re-applies its edit on 409).
+  const cliOnly = (req: Request) => {
+    if (!req.headers.authorization) throw new AdminError('ADMIN_NOT_FOUND', 'The settings document is for the CLI (admin token); the window uses /admin/api/settings.');
+  };
+  router.get('/settings/document', (req: Request, res: Response) => {
+    cliOnly(req);
+    res.json({ revision: internals.settings.revision(), settings: internals.settings.get() });
+  });
+  router.put('/settings/document', async (req: Request, res: Response) => {
+    cliOnly(req);
+    if (ifMatchRevision(req.headers['if-match']) === null) throw new InvalidRequestError('PUT /settings/document needs If-Match: <revision> (from GET /settings/document).');
+    const body = parseBody(z.object({ settings: z.record(z.string(), z.unknown()) }).strict(), req.body);
+    let next: Settings;
+    try {
+      const parsed = parseSettings(body.settings, 'settings document');
+      next = await internals.settings.update((s) => { Object.assign(s, structuredClone(parsed)); });
+    } catch (err) {
+      if (err instanceof SettingsError) throw new InvalidRequestError(`Invalid settings: ${err.problems.join('; ')}.`);
+      throw err;
+    }
+    res.json({ revision: internals.settings.revision(), settings: next });
   });
 
   router.get('/tokens', (_req: Request, res: Response) => {

@@ -1,10 +1,15 @@
 // Settings: one zod schema with defaults and a version, a migrate step, lowdb over an adapter
-// that validates on read and writes atomically with a backup. Never holds a provider key.
-import { promises as fs } from 'node:fs';
+// that validates on read and writes atomically with a backup, under a lock file between
+// processes, with a content revision for compare-and-set writes. Never holds a provider key.
+import { promises as fs, watch as fsWatch, type FSWatcher } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import { writeFileAtomic, readFileIfExists } from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
+import { GatewayError } from '../errors.js';
 import { ControlSettingsSchema } from '../control/schema.js';
 import { ObserveSettingsSchema, TagsSchema } from '../observe/schema.js';
 import { PROVIDER_KINDS, PROVIDER_TYPES } from '../providers/kinds.js';
@@ -158,6 +163,18 @@ export class SettingsError extends Error {
   }
 }
 
+/**
+ * An admin write based on settings that changed since (the CLI, another window, a hand edit):
+ * 409 in the envelope, nothing applied. `x-sluice-revision` carries the current revision.
+ */
+export class SettingsConflictError extends GatewayError {
+  constructor(readonly current: string) {
+    super('SETTINGS_REVISION_STALE', 409, 'gateway_conflict_error',
+      'The settings changed since this change was prepared (by the CLI, another window or a hand edit of settings.json); nothing was applied. Reload the current settings and make the change again.',
+      { headers: { 'x-sluice-revision': current } });
+  }
+}
+
 /** Brings any earlier on-disk shape up to the current version. */
 export function migrate(raw: unknown, path = 'settings'): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -210,10 +227,41 @@ export interface SettingsStore {
   readonly path: string;
   /** The settings as last read or written. */
   get(): Settings;
-  /** Read-modify-write under a lock: re-reads the file first so another process's edits survive. */
-  update(mutate: (s: Settings) => void): Promise<Settings>;
-  /** Re-reads the file when its mtime changed since the last read; true when it did. */
+  /**
+   * The revision of get(): a hash of its content, so any change (this process, another one, a
+   * hand edit) gives a new one. Admin writes carry the revision they were based on.
+   */
+  revision(): string;
+  /**
+   * Read-modify-write under `settings.json.lock` (between processes) and a queue (within one):
+   * re-reads the file first so another process's edits survive. With `expectRevision` (or one
+   * set by `withExpectedRevision`), a file whose revision differs is refused with
+   * SettingsConflictError and nothing is written.
+   */
+  update(mutate: (s: Settings) => void, opts?: { expectRevision?: string }): Promise<Settings>;
+  /** Re-reads the file when it changed since the last read; true when it did. Throws SettingsError when invalid. */
   reloadIfChanged(): Promise<boolean>;
+  /**
+   * Follows hand edits: the file's directory is watched and a valid change applied at once;
+   * an invalid one is reported to `onInvalid` and ignored (the last good settings stay).
+   * This store's own writes are not reported. Returns the stop function.
+   */
+  watch(handlers: { onApplied?: () => void; onInvalid: (err: SettingsError) => void }): () => void;
+}
+
+/** A content hash of parsed settings: equal content, equal revision, in every process. */
+export function settingsRevision(s: Settings): string {
+  return createHash('sha256').update(JSON.stringify(s)).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The revision an admin request was based on (its If-Match), for every settings.update() made
+ * while handling it; after a successful update it moves to the new revision, so one request may
+ * write twice (a tool's token revoked, then a new one created).
+ */
+const expected = new AsyncLocalStorage<{ revision: string }>();
+export function withExpectedRevision<T>(revision: string, fn: () => T): T {
+  return expected.run({ revision }, fn);
 }
 
 /** Opens (creating when absent) `<dataDir>/settings.json`. Throws SettingsError when invalid. */
@@ -224,33 +272,85 @@ export async function openSettings(dataDir: string): Promise<SettingsStore> {
   await db.read();
   let mtimeMs = await mtimeOf(file);
   if (mtimeMs === null) {
-    await db.write();
+    await withFileLock(file, async () => {
+      // Another process may have created it meanwhile: keep theirs.
+      if (await mtimeOf(file) === null) await db.write();
+      else await db.read();
+    });
     mtimeMs = await mtimeOf(file);
   }
+  let revisionFor: Settings | null = null;
+  let rev = '';
+  const revision = () => {
+    if (revisionFor !== db.data) {
+      rev = settingsRevision(db.data);
+      revisionFor = db.data;
+    }
+    return rev;
+  };
   let chain: Promise<unknown> = Promise.resolve();
+  const queue = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn);
+    chain = run.catch(() => {});
+    return run;
+  };
+  const reload = async (): Promise<boolean> => {
+    const m = await mtimeOf(file);
+    if (m === null || m === mtimeMs) return false;
+    // Remembered first: an invalid file is reported once, not on every later look.
+    mtimeMs = m;
+    await db.read();
+    return true;
+  };
 
   return {
     path: file,
     get: () => db.data,
-    update(mutate) {
-      const run = chain.then(async () => {
+    revision,
+    update(mutate, opts = {}) {
+      const ctx = expected.getStore();
+      return queue(() => withFileLock(file, async () => {
         await db.read();
+        const want = opts.expectRevision ?? ctx?.revision;
+        if (want !== undefined && want !== revision()) throw new SettingsConflictError(revision());
         const draft = structuredClone(db.data);
         mutate(draft);
         db.data = parseSettings(draft, file);
         await db.write();
         mtimeMs = await mtimeOf(file);
+        if (ctx) ctx.revision = revision();
         return db.data;
-      });
-      chain = run.catch(() => {});
-      return run;
+      }));
     },
-    async reloadIfChanged() {
-      const m = await mtimeOf(file);
-      if (m === null || m === mtimeMs) return false;
-      await db.read();
-      mtimeMs = m;
-      return true;
+    reloadIfChanged: () => queue(reload),
+    watch({ onApplied, onInvalid }) {
+      let timer: NodeJS.Timeout | null = null;
+      let closed = false;
+      const check = () => {
+        timer = null;
+        if (closed) return;
+        queue(reload).then((changed) => { if (changed) onApplied?.(); }, (err: unknown) => {
+          if (err instanceof SettingsError) onInvalid(err);
+        });
+      };
+      // Editors save by rename or in place; watching the directory sees both.
+      const soon = () => { if (!timer && !closed) timer = setTimeout(check, 50); };
+      let watcher: FSWatcher | null = null;
+      try {
+        watcher = fsWatch(dataDir, { persistent: false }, (_event, name) => {
+          if (name === null || name === 'settings.json') soon();
+        });
+        watcher.on('error', () => {});
+      } catch { /* no inotify/FSEvents here: the poll below still applies edits */ }
+      // A backstop for file systems that drop events (network mounts, some containers).
+      const poll = setInterval(soon, watcher ? 5_000 : 500);
+      poll.unref();
+      return () => {
+        closed = true;
+        watcher?.close();
+        clearInterval(poll);
+        if (timer) clearTimeout(timer);
+      };
     },
   };
 }
