@@ -1,7 +1,7 @@
 // Chaos benchmark: the real `sluice serve` child in front of an upstream that injects 529s and
 // rate-limits one of two keys, against a no-fault run in the same process. Measures the
 // client-visible success rate, billing (ledger rows read after the gateway stopped) and the
-// added p99. Imports bench/lib, undici, better-sqlite3 and the atomic file helpers; never the
+// added p99. Imports bench/lib, undici, the SQLite adapter and the atomic file helpers; never the
 // gateway's code (it runs as a child process, from the working tree's sources through tsx).
 // Usage: node --import tsx bench/chaos.bench.ts [--requests N] [--concurrency C] [--write-results]
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../proxy/ledger/sqlite.js';
 import { Pool } from 'undici';
 import { readFileIfExists, writeFileAtomic } from '../proxy/store/atomic-file.js';
 import { createMessageIds, messageJsonWithId } from './lib/bench-upstream.js';
@@ -156,7 +156,7 @@ interface LedgerCheck {
 
 /** Reads the ledger file of a stopped gateway (every queued row was flushed on SIGTERM). */
 function readLedger(dataDir: string): LedgerCheck {
-  const db = new Database(join(dataDir, 'ledger.sqlite'), { readonly: true });
+  const db = openDatabase(join(dataDir, 'ledger.sqlite'), { readonly: true });
   try {
     const one = (sql: string) => Number((db.prepare(sql).get() as { n: number | bigint }).n);
     return {

@@ -1,10 +1,10 @@
 // control.sqlite in the data dir: the audit log of configuration changes and the alert log
 // (with the once-per-threshold-per-period guard, so a restart does not repeat an alert).
 // Its own file, not a ledger migration: the ledger is metadata of requests with its own schema
-// version and owner; these tables change with the control plane. Imports better-sqlite3 only.
+// version and owner; these tables change with the control plane. Imports the SQLite adapter only.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase, pragma } from '../ledger/sqlite.js';
 
 export const CONTROL_DB_FILE = 'control.sqlite';
 const SCHEMA_VERSION = 1;
@@ -51,11 +51,9 @@ export function controlDbPath(dataDir: string): string {
 
 export function openControlStore(path: string): ControlStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  const db = openDatabase(path, { wal: true, busyTimeoutMs: 5000 });
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    const v = db.pragma('user_version', { simple: true }) as number;
+    const v = pragma(db, 'user_version') as number;
     if (v > SCHEMA_VERSION) throw new Error(`${path} was written by a newer Sluice (schema ${v}, this one knows ${SCHEMA_VERSION})`);
     if (v < 1) {
       db.exec(`

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openDb, pragma, row, rows, value, values, type Db } from './fixtures/sql.js';
 import { openLedger } from './ledger.js';
 import { rollupMismatches } from './fixtures/check-rollups.js';
 
@@ -63,9 +63,9 @@ for (const extraMs of [0, 13, 29, 41]) {
     const flushed = await runAndKill(path, 6, extraMs);
     assert.ok(flushed > 0, 'the child reported committed rows');
 
-    const db = new Database(path);
-    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-    const ids = new Set((db.prepare('SELECT id FROM requests').pluck().all() as string[]));
+    const db = openDb(path);
+    assert.equal(pragma(db, 'integrity_check'), 'ok');
+    const ids = new Set((values(db, 'SELECT id FROM requests') as string[]));
     db.close();
     assert.ok(ids.size >= flushed, `${ids.size} rows stored, ${flushed} reported flushed`);
     const missing: string[] = [];

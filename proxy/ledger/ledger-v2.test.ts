@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDb, pragma, row, rows, value, values, type Db } from './fixtures/sql.js';
 import { InvalidRequestError } from '../errors.js';
 import { openLedger, type Ledger, type LedgerOptions } from './ledger.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from './schema.js';
@@ -39,9 +39,9 @@ function att(n: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
 
 /** One value read through a separate, read-only connection (what another process would see). */
 function scalar(path: string, sql: string): unknown {
-  const db = new Database(path, { readonly: true });
+  const db = openDb(path, true);
   try {
-    return db.prepare(sql).pluck().get();
+    return value(db, sql);
   } finally {
     db.close();
   }
@@ -58,15 +58,15 @@ describe('migration v1 -> v2', () => {
   test('a v1 file with rows is upgraded in place: rows and rollups intact, v2 columns at their defaults', () => {
     const path = fresh();
     createV1Ledger(path, v1Rows, UTC);
-    const before = new Database(path);
-    assert.equal(before.pragma('user_version', { simple: true }), 1);
-    const v1Cols = before.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('requests') as string[];
+    const before = openDb(path);
+    assert.equal(pragma(before, 'user_version'), 1);
+    const v1Cols = values(before, 'SELECT name FROM pragma_table_info(?)', 'requests') as string[];
     assert.equal(v1Cols.includes('target'), false, 'the fixture really is a v1 file');
-    const snap = (db: Database.Database) => ({
-      requests: db.prepare(`SELECT ${v1Cols.join(', ')} FROM requests ORDER BY id`).all(),
-      sessions: db.prepare('SELECT * FROM sessions ORDER BY session_id').all(),
-      daily: db.prepare('SELECT * FROM daily ORDER BY day, model, tool').all(),
-      models: db.prepare('SELECT * FROM session_models ORDER BY session_id, model').all(),
+    const snap = (db: Db) => ({
+      requests: rows(db, `SELECT ${v1Cols.join(', ')} FROM requests ORDER BY id`),
+      sessions: rows(db, 'SELECT * FROM sessions ORDER BY session_id'),
+      daily: rows(db, 'SELECT * FROM daily ORDER BY day, model, tool'),
+      models: rows(db, 'SELECT * FROM session_models ORDER BY session_id, model'),
     });
     const old = snap(before);
     before.close();
@@ -88,21 +88,21 @@ describe('migration v1 -> v2', () => {
     assert.equal(l.getSession('sess-old')!.session.costUsd, 3);
     l.close();
 
-    const after = new Database(path);
-    assert.equal(after.pragma('user_version', { simple: true }), 2);
-    assert.equal(after.pragma('integrity_check', { simple: true }), 'ok');
+    const after = openDb(path);
+    assert.equal(pragma(after, 'user_version'), 2);
+    assert.equal(pragma(after, 'integrity_check'), 'ok');
     const now = snap(after);
     assert.deepEqual(now.requests.filter((r) => (r as { id: string }).id !== 'v2a'), old.requests);
-    assert.deepEqual(after.prepare(`SELECT ${Object.keys(V2_DEFAULTS).join(', ')} FROM requests WHERE id LIKE 'v1%' ORDER BY id`).all(), [V2_DEFAULTS, V2_DEFAULTS, V2_DEFAULTS]);
-    assert.equal(after.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'attempts_ts' AND tbl_name = 'attempts'").pluck().get(), 1);
-    assert.deepEqual(after.prepare('SELECT request_id, n FROM attempts ORDER BY n').all(), [{ request_id: 'v2a', n: 1 }, { request_id: 'v2a', n: 2 }]);
+    assert.deepEqual(rows(after, `SELECT ${Object.keys(V2_DEFAULTS).join(', ')} FROM requests WHERE id LIKE 'v1%' ORDER BY id`), [V2_DEFAULTS, V2_DEFAULTS, V2_DEFAULTS]);
+    assert.equal(value(after, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'attempts_ts' AND tbl_name = 'attempts'"), 1);
+    assert.deepEqual(rows(after, 'SELECT request_id, n FROM attempts ORDER BY n'), [{ request_id: 'v2a', n: 1 }, { request_id: 'v2a', n: 2 }]);
     after.close();
     assert.deepEqual(rollupMismatches(path, UTC), []);
   });
 
   test('migrate() steps a v1 database to v2 only, and a second open changes nothing', () => {
     const path = fresh();
-    const db = new Database(path);
+    const db = openDb(path);
     assert.deepEqual(migrate(db, path, MIGRATIONS.filter((m) => m.version === 1)), { from: 0, to: 1 });
     assert.deepEqual(migrate(db, path), { from: 1, to: 2 });
     assert.equal(SCHEMA_VERSION, 2);
@@ -155,7 +155,7 @@ describe('attempts', () => {
   test('a failing attempt insert rolls back its request row, its other attempts and the rollups', () => {
     const path = fresh();
     const l = open(path);
-    const side = new Database(path);
+    const side = openDb(path);
     side.exec(`CREATE TRIGGER fail_boom BEFORE INSERT ON attempts WHEN NEW.target = 'boom'
       BEGIN SELECT RAISE(ABORT, 'simulated attempt insert failure'); END`);
     side.close();
@@ -177,9 +177,9 @@ describe('attempts', () => {
     assert.equal(l.getSession('sess-bad'), null);
     assert.equal(l.totals().costUsd, 1);
     l.close();
-    const db = new Database(path, { readonly: true });
-    assert.deepEqual(db.prepare('SELECT id FROM requests').pluck().all(), ['good']);
-    assert.deepEqual(db.prepare('SELECT request_id, n FROM attempts').all(), [{ request_id: 'good', n: 1 }]);
+    const db = openDb(path, true);
+    assert.deepEqual(values(db, 'SELECT id FROM requests'), ['good']);
+    assert.deepEqual(rows(db, 'SELECT request_id, n FROM attempts'), [{ request_id: 'good', n: 1 }]);
     db.close();
     assert.deepEqual(rollupMismatches(path, UTC), []);
   });
@@ -187,8 +187,8 @@ describe('attempts', () => {
   test('an attempt cannot exist without its request (foreign key)', () => {
     const path = fresh();
     open(path).close();
-    const db = new Database(path);
-    db.pragma('foreign_keys = ON');
+    const db = openDb(path);
+    db.exec('PRAGMA foreign_keys = ON');
     assert.throws(() => db.prepare("INSERT INTO attempts (request_id, n, ts, target) VALUES ('nope', 1, 0, 'anthropic')").run(), /FOREIGN KEY/);
     db.close();
   });

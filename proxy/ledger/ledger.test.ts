@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDb, pragma, row, rows, value, values, type Db } from './fixtures/sql.js';
 import { InvalidRequestError } from '../errors.js';
 import { openLedger, type Ledger, type LedgerOptions } from './ledger.js';
 import { LedgerVersionError, migrate, SCHEMA_VERSION, MIGRATIONS } from './schema.js';
@@ -31,10 +31,10 @@ describe('schema', () => {
     const l = open(path);
     l.write([makeRow({ id: 'sluice_1' })]);
     l.close();
-    const db = new Database(path);
-    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const db = openDb(path);
+    assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
+    assert.equal(pragma(db, 'journal_mode'), 'wal');
+    const tables = (rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as { name: string }[]).map((t) => t.name);
     assert.deepEqual(tables, ['attempts', 'daily', 'requests', 'session_models', 'sessions']);
     db.close();
     const again = open(path);
@@ -45,30 +45,30 @@ describe('schema', () => {
   test('a file from a newer schema is refused with a clear error and left untouched', () => {
     const path = fresh();
     open(path).close();
-    const db = new Database(path);
-    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    const db = openDb(path);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     assert.throws(() => open(path), (err: unknown) => err instanceof LedgerVersionError && /newer Sluice/.test(err.message) && err.code === 'LEDGER_TOO_NEW');
-    const check = new Database(path);
-    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1);
+    const check = openDb(path);
+    assert.equal(pragma(check, 'user_version'), SCHEMA_VERSION + 1);
     check.close();
   });
 
   test('pending migrations run in order in one transaction; a failing step rolls all back', () => {
     const path = join(dir, `migrate-${n++}.sqlite`);
-    const db = new Database(path);
+    const db = openDb(path);
     const steps = [
       ...MIGRATIONS,
-      { version: SCHEMA_VERSION + 1, up: (d: Database.Database) => d.exec('CREATE TABLE extra (x INTEGER)') },
-      { version: SCHEMA_VERSION + 2, up: (d: Database.Database) => d.exec('INSERT INTO extra VALUES (1)') },
+      { version: SCHEMA_VERSION + 1, up: (d: Db) => d.exec('CREATE TABLE extra (x INTEGER)') },
+      { version: SCHEMA_VERSION + 2, up: (d: Db) => d.exec('INSERT INTO extra VALUES (1)') },
     ];
     assert.deepEqual(migrate(db, path, steps), { from: 0, to: SCHEMA_VERSION + 2 });
-    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 2);
-    assert.deepEqual(db.prepare('SELECT x FROM extra').all(), [{ x: 1 }]);
-    const broken = [...steps, { version: SCHEMA_VERSION + 3, up: (d: Database.Database) => { d.exec('CREATE TABLE half (y)'); throw new Error('boom'); } }];
+    assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION + 2);
+    assert.deepEqual(rows(db, 'SELECT x FROM extra'), [{ x: 1 }]);
+    const broken = [...steps, { version: SCHEMA_VERSION + 3, up: (d: Db) => { d.exec('CREATE TABLE half (y)'); throw new Error('boom'); } }];
     assert.throws(() => migrate(db, path, broken), /boom/);
-    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 2);
-    assert.deepEqual(db.prepare("SELECT count(*) AS c FROM sqlite_master WHERE name = 'half'").get(), { c: 0 });
+    assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION + 2);
+    assert.deepEqual(row(db, "SELECT count(*) AS c FROM sqlite_master WHERE name = 'half'"), { c: 0 });
     db.close();
   });
 });
@@ -223,7 +223,7 @@ describe('writes', () => {
   test('a write lock held by another process keeps rows queued until it is released', () => {
     const path = fresh();
     const l = open(path, { busyTimeoutMs: 20, batchMs: 60_000 });
-    const other = new Database(path);
+    const other = openDb(path);
     other.exec('BEGIN IMMEDIATE');
     l.record(makeRow({ id: 'b1' }));
     l.record(makeRow({ id: 'b2' }));
@@ -268,9 +268,14 @@ describe('writes', () => {
     const max = Number.MAX_SAFE_INTEGER; // 9,007,199,254,740,991 pico, about $9,007
     l.write([makeRow({ id: 'x1', costPico: max }), makeRow({ id: 'x2', costPico: max }), makeRow({ id: 'x3', costPico: 1 })]);
     l.close();
-    const db = new Database(path, { readonly: true });
-    const stored = db.prepare('SELECT cost_pico FROM sessions').safeIntegers(true).pluck().get();
-    const daily = db.prepare('SELECT sum(cost_pico) FROM daily').safeIntegers(true).pluck().get();
+    const db = openDb(path, true);
+    const big = (sql: string) => {
+      const st = db.prepare(sql);
+      st.setReadBigInts(true);
+      return (st.get() as Record<string, unknown>).v;
+    };
+    const stored = big('SELECT cost_pico AS v FROM sessions');
+    const daily = big('SELECT sum(cost_pico) AS v FROM daily');
     db.close();
     assert.equal(stored, 18_014_398_509_481_983n);
     assert.equal(daily, 18_014_398_509_481_983n);

@@ -9,10 +9,10 @@
 // roll back the last few committed transactions, never tear one).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { systemTzOffset, type TzOffset } from './dates.js';
 import { createQueries, type Queries } from './queries.js';
 import { migrate } from './schema.js';
+import { openDatabase } from './sqlite.js';
 import { createWriter } from './writer.js';
 import type { LedgerRow, LedgerStats, WriteResult } from './types.js';
 
@@ -59,13 +59,15 @@ function messageOf(err: unknown): string {
 
 /** Lock contention: the rows are fine, a later flush can write them. */
 function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+  // node:sqlite puts SQLite's extended result code in `errcode`; its low byte is the primary
+  // code: SQLITE_BUSY (5) or SQLITE_LOCKED (6), with any of their extended variants.
+  const code = (err as { errcode?: unknown })?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
 }
 
 /**
  * Opens (creating and migrating as needed) the ledger at `path`. Throws LedgerVersionError when
- * the file was written by a newer schema, and better-sqlite3's errors when it cannot be opened.
+ * the file was written by a newer schema, and node:sqlite's errors when it cannot be opened.
  *
  * @example
  * const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
@@ -83,14 +85,10 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
   const maxQueued = batchMax * 20;
 
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  const db = openDatabase(path, { wal: true, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 });
   let writer: ReturnType<typeof createWriter>;
   let queries: Queries;
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
     migrate(db, path);
     writer = createWriter(db, tz);
     queries = createQueries(db, tz);

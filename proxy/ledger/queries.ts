@@ -2,12 +2,12 @@
 // gateway-vs-transcript reconciliation, upstream attempts and export paging, all aggregated in
 // SQL. Imports pricing's picoToUsd and the error taxonomy only.
 //
-// Integers are read as BigInt (safeIntegers) because summed pico-dollars pass 2^53 at about
+// Integers are read as BigInt (setReadBigInts) because summed pico-dollars pass 2^53 at about
 // $9,007; they become a float USD once, here at the edge (`picoToUsd`).
-import type BetterSqlite3 from 'better-sqlite3';
 import { InvalidRequestError } from '../errors.js';
 import { picoToUsd } from '../pricing/cost.js';
 import { localDay, toRange, type TimeRange, type TzOffset } from './dates.js';
+import type { Db, Param, Statement } from './sqlite.js';
 import { ERROR_SQL, type DbRequestRow } from './writer.js';
 import {
   SESSION_SORTS,
@@ -31,7 +31,6 @@ import {
   type UsageSums,
 } from './types.js';
 
-type Db = BetterSqlite3.Database;
 type Raw = Record<string, unknown>;
 
 const SUM_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_tokens', 'cache_write_5m_tokens',
@@ -244,8 +243,12 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   // function the writer used for the `daily` rollup.
   db.function('sluice_local_day', { deterministic: true }, (ts: unknown) => localDay(n(ts), tz));
 
-  const prep = (sql: string) => db.prepare(sql).safeIntegers(true);
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prep = (sql: string) => {
+    const s = db.prepare(sql);
+    s.setReadBigInts(true);
+    return s;
+  };
+  const cache = new Map<string, Statement>();
   // Statements differ only by which optional filters are present; a handful of shapes in all.
   const stmt = (sql: string) => {
     let s = cache.get(sql);
@@ -256,7 +259,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     return s;
   };
 
-  const rangeWhere = (range: TimeRange, col: string, params: unknown[]): string[] => {
+  const rangeWhere = (range: TimeRange, col: string, params: Param[]): string[] => {
     const where: string[] = [];
     if (range.startMs !== null) {
       where.push(`${col} >= ?`);
@@ -269,7 +272,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     return where;
   };
 
-  const dayWhere = (range: TimeRange, params: unknown[]): string[] => {
+  const dayWhere = (range: TimeRange, params: Param[]): string[] => {
     const where: string[] = [];
     if (range.startDay !== null && range.startMs !== null) {
       where.push('day >= ?');
@@ -291,7 +294,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     const limit = intIn(q.limit, 'limit', 50, 1, 1000);
     const offset = intIn(q.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const range = toRange(q.since, q.until, tz);
-    const params: unknown[] = [];
+    const params: Param[] = [];
     const where: string[] = [];
     // A session counts as in the window when it overlaps it.
     if (range.startMs !== null) {
@@ -354,7 +357,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   };
 
   const attemptStats = (q: RangeQuery = {}): AttemptStatsRow[] => {
-    const params: unknown[] = [];
+    const params: Param[] = [];
     const where = rangeWhere(toRange(q.since, q.until, tz), 'ts', params);
     // sum() of a comparison counts the rows where it holds; NULL status (no response) is false in
     // every comparison, so it lands in network_errors only.
@@ -383,14 +386,14 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
 
   const requestsInRange = (q: RequestsInRangeQuery = {}): RequestsPage => {
     const limit = intIn(q.limit, 'limit', 1000, 1, 100_000);
-    const params: unknown[] = [];
+    const params: Param[] = [];
     const where = rangeWhere(toRange(q.since, q.until, tz), 'ts_start', params);
     if (q.afterId !== undefined) {
       const after = typeof q.afterId === 'string' ? stmt('SELECT ts_start FROM requests WHERE id = ?').get(q.afterId) as Raw | undefined : undefined;
       if (after === undefined) throw new InvalidRequestError('afterId must be the id of a stored request (the previous page\'s nextAfterId).');
       // Keyset paging: rows written meanwhile never shift a page the way OFFSET would.
       where.push('(ts_start, id) > (?, ?)');
-      params.push(after.ts_start, q.afterId);
+      params.push(after.ts_start as Param, q.afterId);
     }
     // One row past the page says whether another page follows.
     const rows = stmt(`SELECT * FROM requests ${whereSql(where)} ORDER BY ts_start, id LIMIT ?`).all(...params, limit + 1) as Raw[];
@@ -399,9 +402,9 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     return { requests: withAttempts(page), nextAfterId: more ? (page[page.length - 1]!.id as string) : null };
   };
 
-  const fromRequests = (range: TimeRange, keySql: string | null, extraWhere: string[], order: string, limit: number | null, keyParams: unknown[] = []): Raw[] => {
+  const fromRequests = (range: TimeRange, keySql: string | null, extraWhere: string[], order: string, limit: number | null, keyParams: Param[] = []): Raw[] => {
     // Parameters in SQL text order: the key expression's come first.
-    const params: unknown[] = [...keyParams];
+    const params: Param[] = [...keyParams];
     const where = ['counted = 1', ...extraWhere, ...rangeWhere(range, 'ts_start', params)];
     const key = keySql === null ? '' : `${keySql} AS key, `;
     const group = keySql === null ? '' : 'GROUP BY key';
@@ -428,7 +431,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
       case 'tool': {
         const order = q.by === 'day' ? 'ORDER BY key ASC' : byCost;
         if (range.dayAligned) {
-          const params: unknown[] = [];
+          const params: Param[] = [];
           const w = whereSql(dayWhere(range, params));
           rows = stmt(`SELECT ${q.by} AS key, ${ROLLUP_SUMS} FROM daily ${w} GROUP BY ${q.by} ${order} LIMIT ?`).all(...params, limit) as Raw[];
         } else {
@@ -455,7 +458,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   const totals = (q: { since?: string | number; until?: string | number } = {}): UsageSums => {
     const range = toRange(q.since, q.until, tz);
     if (range.dayAligned) {
-      const params: unknown[] = [];
+      const params: Param[] = [];
       const w = whereSql(dayWhere(range, params));
       return sumsOf(stmt(`SELECT ${ROLLUP_SUMS} FROM daily ${w}`).get(...params) as Raw);
     }

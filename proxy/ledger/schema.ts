@@ -1,8 +1,6 @@
 // The ledger's on-disk schema: an ordered list of migrations keyed by `PRAGMA user_version`,
-// applied in one transaction at open. Imports better-sqlite3's types only.
-import type BetterSqlite3 from 'better-sqlite3';
-
-type Db = BetterSqlite3.Database;
+// applied in one transaction at open. Imports the SQLite adapter only.
+import { pragma, transaction, type Db } from './sqlite.js';
 
 export interface Migration {
   version: number;
@@ -171,15 +169,15 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  */
 export function migrate(db: Db, path: string, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
-  const from = db.pragma('user_version', { simple: true }) as number;
+  const from = pragma(db, 'user_version') as number;
   if (from > known) throw new LedgerVersionError(path, from, known);
   if (from === known) return { from, to: from };
-  db.transaction(() => {
+  transaction(db, () => {
     for (const m of migrations) {
       if (m.version <= from) continue;
       m.up(db);
-      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+      db.exec(`PRAGMA user_version = ${Math.trunc(m.version)}`);
     }
-  }).immediate();
+  }, 'immediate');
   return { from, to: known };
 }

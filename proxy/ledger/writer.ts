@@ -1,5 +1,5 @@
 // Writes ledger rows and keeps the rollups (`sessions`, `session_models`, `daily`) in step, all
-// inside the caller's one transaction. Imports better-sqlite3 types and dates only.
+// inside the caller's one transaction. Imports the SQLite adapter and dates only.
 //
 // Upstream attempts (schema v2) go into `attempts` in the same transaction as their request row
 // and follow its fate: inserted with it, ignored with a duplicate id, replaced with a replaced
@@ -15,11 +15,9 @@
 // - A gateway row whose message_id matches counted imported rows takes over: those imported
 //   rows get counted = 0 and their contribution is subtracted in the same transaction. The
 //   gateway record wins because it carries the tool, key, status and timings.
-import type BetterSqlite3 from 'better-sqlite3';
 import { localDay, type TzOffset } from './dates.js';
+import { transaction, type Db, type NamedParams } from './sqlite.js';
 import type { AttemptRecord, LedgerRow, WriteResult } from './types.js';
-
-type Db = BetterSqlite3.Database;
 
 /** A stored `requests` row, column names as in SQL. */
 export interface DbRequestRow {
@@ -352,7 +350,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
   const attemptInsert = db.prepare(`INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const attemptsDelete = db.prepare('DELETE FROM attempts WHERE request_id = ?');
   const insertAttempts = (row: LedgerRow): void => {
-    for (const a of row.attempts ?? []) attemptInsert.run(attemptToDb(row.id, a));
+    for (const a of row.attempts ?? []) attemptInsert.run(attemptToDb(row.id, a) as unknown as NamedParams);
   };
 
   const sessionUpsert = db.prepare(`
@@ -431,7 +429,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
         const cut = m.indexOf('\u0000');
         modelAdd.run(m.slice(0, cut), m.slice(cut + 1));
       }
-      for (const d of daily.values()) dailyUpsert.run(d);
+      for (const d of daily.values()) dailyUpsert.run(d as unknown as NamedParams);
       for (const key of touchedNegative) {
         const d = daily.get(key)!;
         dailyPrune.run(d.day, d.model, d.tool);
@@ -442,16 +440,17 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
 
   type Batch = ReturnType<typeof createBatch>;
 
-  const isPrimaryKeyClash = (err: unknown) => (err as { code?: unknown })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  // node:sqlite's `errcode` is SQLite's extended result code: 1555 = SQLITE_CONSTRAINT_PRIMARYKEY.
+  const isPrimaryKeyClash = (err: unknown) => (err as { errcode?: unknown })?.errcode === 1555;
 
   const writeOne = (row: LedgerRow, batch: Batch, out: WriteResult): void => {
     checkRow(row);
     const dbRow = toDb(row, true);
     try {
-      insert.run(dbRow);
+      insert.run(dbRow as unknown as NamedParams);
     } catch (err) {
       if (!isPrimaryKeyClash(err)) throw err;
-      const existing = byId.get(row.id) as DbRequestRow;
+      const existing = byId.get(row.id) as unknown as DbRequestRow;
       if (row.source === 'import' && existing.source === 'import' && row.outputTokens > existing.output_tokens) {
         batch.apply(existing, -1);
         const next = toDb(row, existing.counted === 1);
@@ -460,7 +459,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
         next.session_id = existing.session_id;
         next.ts_start = Math.min(existing.ts_start, next.ts_start);
         next.ts_end = Math.max(existing.ts_end, next.ts_end);
-        update.run(next);
+        update.run(next as unknown as NamedParams);
         // The stored record is now the later copy, attempts included.
         attemptsDelete.run(row.id);
         insertAttempts(row);
@@ -482,7 +481,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
           out.shadowed++;
         }
       } else {
-        for (const o of countedImports.all(row.messageId) as DbRequestRow[]) {
+        for (const o of countedImports.all(row.messageId) as unknown as DbRequestRow[]) {
           batch.apply(o, -1);
           uncount.run(o.id);
           out.shadowed++;
@@ -493,17 +492,17 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
     out.inserted++;
   };
 
-  const writeAll = db.transaction((rows: readonly LedgerRow[]): WriteResult => {
+  const writeAll = (rows: readonly LedgerRow[]): WriteResult => {
     const out: WriteResult = { inserted: 0, replaced: 0, ignored: 0, shadowed: 0 };
     const batch = createBatch();
     for (const row of rows) writeOne(row, batch, out);
     batch.commit();
     return out;
-  });
+  };
 
   return {
     // IMMEDIATE takes the write lock up front, so a concurrent writer (an import run by the CLI
     // while the gateway runs) waits on busy_timeout instead of failing at the first write.
-    write: (rows) => writeAll.immediate(rows),
+    write: (rows) => transaction(db, () => writeAll(rows), 'immediate'),
   };
 }

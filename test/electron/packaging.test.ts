@@ -38,9 +38,9 @@ test('fuses, asar, native modules, hardened runtime and targets are as required'
   });
   assert.equal(config.asar, true);
   const unpack = config.asarUnpack as string[];
-  assert.ok(unpack.includes('**/node_modules/better-sqlite3/**'));
   assert.ok(unpack.includes('**/node_modules/@napi-rs/keyring*/**'));
-  assert.equal(config.npmRebuild, true);
+  assert.ok(!unpack.some((p) => p.includes('sqlite')), 'the ledger is node:sqlite, built into Node and Electron');
+  assert.equal(config.npmRebuild, false, 'only N-API addons ship, so nothing is rebuilt for Electron');
   assert.deepEqual(config.extraMetadata, { main: 'dist/app/main.js' });
   assert.equal(config.mac.hardenedRuntime, true);
   assert.equal(config.mac.notarize, false, 'the built-in step is off; our hook decides');
