@@ -16,6 +16,7 @@ import { createResilience, type Resilience } from './pipeline/resilience/index.j
 import { selfAuthorities } from './pipeline/request-target.js';
 import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
+import { secureDataDir } from './store/file-modes.js';
 import { withRequestRevision } from './store/settings-revision.js';
 import { createTokenStore, type TokenStore } from './store/tokens.js';
 import { createKeychainStore, createProviderKeys, type ProviderKeys, type SecretStore } from './store/secrets.js';
@@ -258,6 +259,9 @@ export function tierOf(route: RouteDecision, t: Target): string | null {
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger();
+  // Owner-only data dir and files (POSIX); what an older version left readable is tightened.
+  const tightened = await secureDataDir(opts.dataDir);
+  if (tightened.changed.length) logger.info(`data dir: ${tightened.changed.length} existing file(s) and folder(s) in ${opts.dataDir} made readable by this user only`);
   const settings = await openSettings(opts.dataDir);
   const tokens = createTokenStore(settings);
   const secrets = opts.secrets === undefined ? createKeychainStore() : opts.secrets;
@@ -496,6 +500,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const extensions = (opts.extensions ?? []).map((make) => make(internals));
   const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
+  // The ledger and the extensions' stores have created their SQLite files (-wal, -shm) by now.
+  await secureDataDir(opts.dataDir);
   let self: readonly string[] = [];
   // The gateway owns the settings at run time: a hand edit of settings.json applies at once;
   // an invalid one is logged with its paths and ignored (the last good settings stay).
