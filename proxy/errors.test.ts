@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   asGatewayError, BodyTooLargeError, ForbiddenHostError, ForbiddenOriginError, GatewayError, InternalError,
   InvalidRequestError, NotFoundError, ProviderKeyMissingError, ShuttingDownError, toErrorBody, UnauthorizedError,
-  UpstreamTimeoutError, UpstreamUnreachableError,
+  UpstreamClosedError, UpstreamTimeoutError, UpstreamUnreachableError,
 } from './errors.js';
 
 const cases: Array<{ make: () => GatewayError; cls: Function; code: string; status: number; type: string }> = [
@@ -18,6 +18,7 @@ const cases: Array<{ make: () => GatewayError; cls: Function; code: string; stat
   { make: () => new NotFoundError('GET', '/nope'), cls: NotFoundError, code: 'GATEWAY_NOT_FOUND', status: 404, type: 'gateway_not_found_error' },
   { make: () => new UpstreamUnreachableError('https://api.anthropic.com', 'ECONNREFUSED'), cls: UpstreamUnreachableError, code: 'GATEWAY_UPSTREAM_UNREACHABLE', status: 502, type: 'gateway_upstream_unreachable' },
   { make: () => new UpstreamTimeoutError('https://api.anthropic.com', 'first byte'), cls: UpstreamTimeoutError, code: 'GATEWAY_UPSTREAM_TIMEOUT', status: 504, type: 'gateway_upstream_timeout' },
+  { make: () => new UpstreamClosedError('https://api.anthropic.com', 'ECONNRESET', 120), cls: UpstreamClosedError, code: 'GATEWAY_UPSTREAM_CLOSED', status: 502, type: 'gateway_upstream_closed' },
   { make: () => new ShuttingDownError(), cls: ShuttingDownError, code: 'GATEWAY_SHUTTING_DOWN', status: 503, type: 'gateway_unavailable' },
   { make: () => new InternalError(new Error('x')), cls: InternalError, code: 'GATEWAY_INTERNAL', status: 500, type: 'gateway_internal_error' },
 ];
@@ -55,9 +56,10 @@ test('toErrorBody produces Anthropic\'s envelope exactly', () => {
   assert.deepEqual(parsed, { type: 'error', error: { type: 'gateway_authentication_error', message: 'who?' }, request_id: 'req_2' });
 });
 
-test('ShuttingDownError carries retry-after; others carry no extra headers', () => {
-  assert.deepEqual(new ShuttingDownError().headers, { 'retry-after': '1' });
-  assert.deepEqual(new InvalidRequestError('x').headers, {});
+test('every error says x-should-retry; ShuttingDownError also carries retry-after', () => {
+  assert.deepEqual(new ShuttingDownError().headers, { 'x-should-retry': 'true', 'retry-after': '1' });
+  assert.deepEqual(new InvalidRequestError('x').headers, { 'x-should-retry': 'false' });
+  for (const c of cases) assert.equal(c.make().headers['x-should-retry'], String(c.make().retryable));
 });
 
 test('messages name what the user can act on, truncated for hostile input', () => {

@@ -14,7 +14,10 @@ export class GatewayError extends Error {
   /** The `error.type` in the envelope; always starts with `gateway_`. */
   readonly type: string;
   readonly retryable: boolean;
-  /** Extra response headers (e.g. retry-after). */
+  /**
+   * Extra response headers: always `x-should-retry` (what the Anthropic SDKs read to decide
+   * whether to retry), plus any given (e.g. a truthful retry-after).
+   */
   readonly headers: Record<string, string>;
 
   constructor(
@@ -30,7 +33,7 @@ export class GatewayError extends Error {
     this.status = status;
     this.type = type;
     this.retryable = opts.retryable ?? false;
-    this.headers = opts.headers ?? {};
+    this.headers = { 'x-should-retry': this.retryable ? 'true' : 'false', ...opts.headers };
   }
 }
 
@@ -92,10 +95,22 @@ export class NotFoundError extends GatewayError {
   }
 }
 
+/**
+ * Upstream failures come in three kinds, each its own type so a client (and the ledger) can
+ * tell them apart: the connection could not be made (or was closed before any answer), no
+ * response headers came within the time-to-headers limit, or the upstream closed the
+ * connection after it had started answering.
+ */
 export class UpstreamUnreachableError extends GatewayError {
-  constructor(target: string, reason: string, cause?: unknown) {
+  /** `connect`: no connection was made; `before_headers`: connected, then closed without an answer. */
+  readonly phase: 'connect' | 'before_headers';
+  constructor(target: string, reason: string, cause?: unknown, phase: 'connect' | 'before_headers' = 'connect') {
     super('GATEWAY_UPSTREAM_UNREACHABLE', 502, 'gateway_upstream_unreachable',
-      `Could not reach upstream ${target}: ${reason}`, { retryable: true, cause });
+      phase === 'connect'
+        ? `Could not connect to upstream ${target}: ${reason}`
+        : `Upstream ${target} closed the connection before sending a response: ${reason}`,
+      { retryable: true, cause });
+    this.phase = phase;
   }
 }
 
@@ -103,6 +118,14 @@ export class UpstreamTimeoutError extends GatewayError {
   constructor(target: string, phase: string) {
     super('GATEWAY_UPSTREAM_TIMEOUT', 504, 'gateway_upstream_timeout',
       `Upstream ${target} did not answer in time (${phase}).`, { retryable: true });
+  }
+}
+
+export class UpstreamClosedError extends GatewayError {
+  constructor(target: string, reason: string, bytes: number, cause?: unknown) {
+    super('GATEWAY_UPSTREAM_CLOSED', 502, 'gateway_upstream_closed',
+      `Upstream ${target} answered, then closed the connection mid-response after ${bytes} body bytes: ${reason}. The response is incomplete; Sluice never retries a response that has started.`,
+      { retryable: true, cause });
   }
 }
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildUpstreamHeaders, responseHeadersForClient, upstreamError } from './forward.js';
-import { GatewayError, InvalidRequestError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+import { GatewayError, InvalidRequestError, UpstreamClosedError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 
 const ORIGIN = 'https://api.anthropic.com';
 
@@ -166,4 +166,22 @@ test('upstreamError: errors without a code, and non-Error values, become 502 wit
   assert.ok(b instanceof GatewayError);
   assert.equal(b.status, 502);
   assert.match(b.message, /weird/);
+});
+
+test('upstreamError: connect failure, reset before headers and close mid-response are three different answers', () => {
+  const refused = upstreamError(codeErr('ECONNREFUSED'), ORIGIN);
+  assert.ok(refused instanceof UpstreamUnreachableError);
+  assert.equal(refused.phase, 'connect');
+  assert.match(refused.message, /^Could not connect to upstream/);
+  const reset = upstreamError(codeErr('ECONNRESET', 'read ECONNRESET'), ORIGIN);
+  assert.ok(reset instanceof UpstreamUnreachableError);
+  assert.equal(reset.phase, 'before_headers');
+  assert.match(reset.message, /closed the connection before sending a response/);
+  const mid = upstreamError(codeErr('UND_ERR_SOCKET', 'other side closed'), ORIGIN, { bytes: 321 });
+  assert.ok(mid instanceof UpstreamClosedError);
+  assert.equal(mid.code, 'GATEWAY_UPSTREAM_CLOSED');
+  assert.equal(mid.type, 'gateway_upstream_closed');
+  assert.match(mid.message, /mid-response after 321 body bytes/);
+  assert.doesNotMatch(mid.message, /reach/);
+  assert.equal(new Set([refused.code, upstreamError(codeErr('UND_ERR_HEADERS_TIMEOUT'), ORIGIN).code, mid.code]).size, 3);
 });

@@ -3,7 +3,7 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { assertForwardablePath } from './request-target.js';
-import { GatewayError, InvalidRequestError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+import { GatewayError, InvalidRequestError, UpstreamClosedError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus what undici sets itself. */
 const REQUEST_DROP = new Set([
@@ -134,21 +134,32 @@ export class ClientAbortError extends Error {
   }
 }
 
-/** Maps undici / socket errors to the taxonomy; `origin` names the target in messages. */
-export function upstreamError(err: unknown, origin: string): GatewayError {
+/** Socket errors that mean no connection was made (the host is down or unknown). */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Maps undici / socket errors to the taxonomy; `origin` names the target in messages. With
+ * `midResponse` (response headers had arrived), a closed connection is GATEWAY_UPSTREAM_CLOSED,
+ * never "could not reach": the upstream was reached and had started answering.
+ */
+export function upstreamError(err: unknown, origin: string, midResponse?: { bytes: number }): GatewayError {
   if (err instanceof GatewayError) return err;
   const e = err as NodeJS.ErrnoException & { code?: string };
+  const reason = e?.code ? `${e.code}${e.message ? ` (${e.message})` : ''}` : String(e?.message ?? err);
   switch (e?.code) {
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new UpstreamTimeoutError(origin, 'no response headers within the first-byte timeout');
+      return new UpstreamTimeoutError(origin, 'no response headers within the first-byte (time-to-headers) limit');
     case 'UND_ERR_BODY_TIMEOUT':
       return new UpstreamTimeoutError(origin, 'no data within the idle timeout');
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return new UpstreamUnreachableError(origin, 'connect timeout', err);
     case 'UND_ERR_INVALID_ARG':
       return new InvalidRequestError(`The request cannot be forwarded: ${e.message}`);
     default:
-      return new UpstreamUnreachableError(origin, e?.code ? `${e.code}${e.message ? ` (${e.message})` : ''}` : String(e?.message ?? err), err);
+      if (midResponse) return new UpstreamClosedError(origin, reason, midResponse.bytes, err);
+      return new UpstreamUnreachableError(origin, e?.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timeout' : reason, err,
+        e?.code !== undefined && CONNECT_CODES.has(e.code) ? 'connect' : 'before_headers');
   }
 }
 
@@ -248,7 +259,7 @@ export function forward(
           reject(aborted ? new ClientAbortError() : upstreamError(err, req.origin));
           return;
         }
-        const gerr = aborted ? null : upstreamError(err, req.origin);
+        const gerr = aborted ? null : upstreamError(err, req.origin, { bytes });
         if (gerr) sink.fail(gerr);
         settle({ bytes, totalMs: now() - t0, error: gerr, aborted });
       },

@@ -6,10 +6,10 @@ import {
   forward, replayHeld, ClientAbortError, upstreamError, buildUpstreamHeaders,
   type ForwardHooks, type ResponseSink, type UpstreamHeld, type UpstreamStarted,
 } from './forward.js';
-import { backoffMs, classifyErrorCode, classifyStatus, parseRetryAfter, type RetryBudget } from './resilience/policy.js';
+import { backoffMs, classifyErrorCode, classifyStatus, limitScope, parseRetryAfter, type RetryBudget } from './resilience/policy.js';
 import type { CircuitBreaker } from './resilience/breaker.js';
 import type { KeyPool, PoolKey } from './resilience/key-pool.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, UpstreamUnreachableError } from '../errors.js';
 import { scanTopLevel } from './json-scan.js';
 import type { AttemptRecord } from '../ledger/types.js';
 import type { AuthStyle, Wire } from '../providers/kinds.js';
@@ -64,7 +64,14 @@ export interface SendRequest {
   rawHeaders: readonly string[];
   body: Buffer | null;
   headersTimeoutMs: number;
+  /**
+   * The first attempt's time-to-headers limit when shorter (streaming requests: their headers
+   * come before generation, so a stall fails over in seconds); later attempts get headersTimeoutMs.
+   */
+  firstAttemptHeadersTimeoutMs?: number;
   bodyTimeoutMs: number;
+  /** The requested model: with the target's wire, the rate-limit scope the request counts against. */
+  model?: string | null;
   /** Per-target request (prepared once per target by the caller); absent: the client's request as is. */
   forTarget?: (target: Target) => TargetRequest;
   /**
@@ -125,15 +132,21 @@ export interface SendResult {
   keyId: string | null;
 }
 
+/**
+ * Sluice's own refusal, given only where the upstream itself said so: every key rests in the
+ * request's rate-limit scope (the upstream reported those limits exhausted), or the target's
+ * breaker is open (its recent requests failed). It names the scope, and its retry-after is
+ * when Sluice would admit the request.
+ */
 export class UpstreamsUnavailableError extends GatewayError {
-  constructor(reason: 'rate_limited' | 'circuit_open', retryAfterS: number) {
+  constructor(reason: 'rate_limited' | 'circuit_open', retryAfterS: number, scope = '') {
     super(
       reason === 'rate_limited' ? 'GATEWAY_ALL_KEYS_RATE_LIMITED' : 'GATEWAY_CIRCUIT_OPEN',
       reason === 'rate_limited' ? 429 : 503,
       reason === 'rate_limited' ? 'gateway_rate_limited' : 'gateway_circuit_open',
       reason === 'rate_limited'
-        ? `Every key for this model is rate limited; retry after ${retryAfterS} s.`
-        : `Every upstream for this model is failing (circuit open); retry after ${retryAfterS} s.`,
+        ? `Every key is rate limited for ${scope || 'this model'} (the upstream reported the limit exhausted); Sluice admits this request again in ${retryAfterS} s.`
+        : `Upstream ${scope || 'for this model'} is failing (circuit open after its recent requests failed); Sluice tries it again in ${retryAfterS} s. Other models are not affected.`,
       { retryable: true, headers: { 'retry-after': String(retryAfterS) } },
     );
   }
@@ -217,7 +230,26 @@ export async function sendResilient(deps: SendDeps, targets: Target[], req: Send
   }
 }
 
+/** Attempts one request makes on a target before moving on to a later target in its chain. */
+const ATTEMPTS_PER_TARGET = 2;
+
 async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sink: ResponseSink, signal: AbortSignal, attempts: Attempt[]): Promise<SendResult> {
+  // Breakers count client requests, not attempts: each target admits this request once (a
+  // half-open breaker's probe slot is held for all of its attempts) and gets one verdict, its
+  // first answer. Whatever got no verdict gives its probe slot back at the end.
+  const admitted = new Set<Target>();
+  const judged = new Set<Target>();
+  try {
+    return await attemptLoop(deps, targets, req, sink, signal, attempts, admitted, judged);
+  } finally {
+    for (const t of admitted) if (!judged.has(t)) t.breaker.release();
+  }
+}
+
+async function attemptLoop(
+  deps: SendDeps, targets: Target[], req: SendRequest, sink: ResponseSink, signal: AbortSignal, attempts: Attempt[],
+  admitted: Set<Target>, judged: Set<Target>,
+): Promise<SendResult> {
   /** Targets that asked for a longer pause than this request may wait. */
   const resting = new Set<Target>();
   const { retry, now } = deps;
@@ -229,6 +261,17 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
   let waitBefore = 0;
   const timeLeft = () => retry.maxTotalMs - (now() - started);
   const canTryAgain = () => attempts.length < retry.maxAttempts && timeLeft() > 0 && deps.budget.available >= 1;
+  const failed = (t: Target) => { if (!judged.has(t)) { judged.add(t); t.breaker.onFailure(); } };
+  const answered = (t: Target) => { if (!judged.has(t)) { judged.add(t); t.breaker.onSuccess(); } };
+  const beta = (() => {
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'anthropic-beta') return req.rawHeaders[i + 1]!;
+    return null;
+  })();
+  const scopeOf = (t: Target) => limitScope(t.wire, t.model ?? req.model ?? null, beta);
+  /** This request's failed attempts per target: after ATTEMPTS_PER_TARGET, a later target in the chain is tried. */
+  const failures = new Map<Target, number>();
+  const usable = (t: Target) => !resting.has(t) && !escalated.has(t);
+  const movedOn = (t: Target) => (failures.get(t) ?? 0) >= ATTEMPTS_PER_TARGET && targets.some((x) => x !== t && usable(x) && (failures.get(x) ?? 0) < ATTEMPTS_PER_TARGET);
 
   /** Cascade steps escalated away from: never chosen again for this request. */
   const escalated = new Set<Target>();
@@ -249,33 +292,50 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     return wrap ? wrap(base, deps.hooks) : { sink: base, hooks: deps.hooks };
   };
 
-  const deliverHeld = (held: UpstreamHeld, target: Target, keyId: string | null, retryAfterS?: number): SendResult => {
-    const headers = { ...held.headers };
-    if (retryAfterS !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfterS);
+  // An upstream answer goes out with the upstream's own headers: nothing invented (no
+  // retry-after it did not send), only Sluice's x-sluice-* headers naming what served it.
+  const deliverHeld = (held: UpstreamHeld, target: Target, keyId: string | null): SendResult => {
     const out = sinkFor(target, attempts.length);
-    replayHeld({ ...held, headers }, out.sink, out.hooks);
+    replayHeld(held, out.sink, out.hooks);
     return { delivered: held, attempts, target, keyId };
   };
 
   for (;;) {
-    // 1. A target whose breaker admits us and which has a key that is not resting.
+    // 1. A target whose breaker admits us and which has a key not resting in the request's scope.
     let choice: { target: Target; key: PoolKey | null } | null = null;
     let soonest = Infinity;
     let reason: 'rate_limited' | 'circuit_open' = 'circuit_open';
+    let refusedScope = '';
     for (const t of targets) {
-      if (resting.has(t) || escalated.has(t)) continue;
-      if (!t.breaker.tryAcquire()) {
-        // An open breaker says when it admits probes; a half-open one whose probe slots are
-        // taken says 0, and is skipped rather than polled.
+      if (!usable(t) || movedOn(t)) continue;
+      let fresh = false;
+      if (!admitted.has(t)) {
+        if (!t.breaker.tryAcquire()) {
+          // An open breaker says when it admits probes; a half-open one whose probe slots are
+          // taken says 0, and is skipped rather than polled.
+          const w = t.breaker.waitMs();
+          if (w > 0 && w < soonest) { soonest = w; reason = 'circuit_open'; refusedScope = `${t.name}${t.model ?? req.model ? ` (model ${t.model ?? req.model})` : ''}`; }
+          continue;
+        }
+        admitted.add(t);
+        fresh = true;
+      } else if (t.breaker.current() === 'open') {
+        // Opened since (by this request's first failure, or by others'): move on.
         const w = t.breaker.waitMs();
-        if (w > 0) soonest = Math.min(soonest, w);
+        if (w > 0 && w < soonest) { soonest = w; reason = 'circuit_open'; refusedScope = `${t.name}${t.model ?? req.model ? ` (model ${t.model ?? req.model})` : ''}`; }
         continue;
       }
       if (!t.pool) { choice = { target: t, key: null }; break; }
-      const c = t.pool.choose();
+      const scope = scopeOf(t);
+      const c = t.pool.choose(new Set(), scope);
       if (c?.key) { choice = { target: t, key: c.key }; break; }
-      t.breaker.release();
-      if (c) { soonest = Math.min(soonest, c.waitMs); reason = 'rate_limited'; }
+      if (fresh) { admitted.delete(t); t.breaker.release(); }
+      if (c && c.waitMs < soonest) {
+        soonest = c.waitMs;
+        reason = 'rate_limited';
+        const kinds = t.pool.restingKinds(scope).filter((k) => k !== 'unknown');
+        refusedScope = `${t.name} ${scope}${kinds.length ? ` (${kinds.join(', ')} per minute)` : ''}`;
+      }
     }
     if (!choice) {
       // Wait for the first key or breaker to wake only if that is soon; otherwise answer now
@@ -285,10 +345,11 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
         waitBefore += soonest;
         continue;
       }
-      const retryAfterS = Math.max(1, Math.ceil((soonest === Infinity ? 1000 : soonest) / 1000));
-      if (lastHeld) return deliverHeld(lastHeld, lastTarget, lastKey, retryAfterS);
+      if (lastHeld) return deliverHeld(lastHeld, lastTarget, lastKey);
       if (lastErr) throw lastErr;
-      throw new UpstreamsUnavailableError(reason, retryAfterS);
+      // Only a scope the upstream reported (a resting key, an open breaker) gets here: the
+      // retry-after is when that scope admits requests again.
+      throw new UpstreamsUnavailableError(reason, Math.max(1, Math.ceil((soonest === Infinity ? 1000 : soonest) / 1000)), refusedScope);
     }
 
     // 2. One attempt.
@@ -296,13 +357,7 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     const n = attempts.length + 1;
     const model = target.model;
     // A request the target cannot take (an untranslatable field) fails here, before any attempt.
-    let treq: TargetRequest;
-    try {
-      treq = requestFor(target);
-    } catch (err) {
-      target.breaker.release();
-      throw err;
-    }
+    const treq = requestFor(target);
     const attemptStart = now();
     const record = (status: number | null, error: string | null) => {
       attempts.push({ n, ts: Date.now(), target: target.name, keyId: key?.id ?? null, model, status, error, durationMs: now() - attemptStart, waitMs: waitBefore });
@@ -320,7 +375,7 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
         method: req.method,
         headers: attemptHeaders(treq.rawHeaders, target, key),
         body: treq.body,
-        headersTimeoutMs: req.headersTimeoutMs,
+        headersTimeoutMs: n === 1 && req.firstAttemptHeadersTimeoutMs !== undefined ? Math.min(req.firstAttemptHeadersTimeoutMs, req.headersTimeoutMs) : req.headersTimeoutMs,
         bodyTimeoutMs: req.bodyTimeoutMs,
       }, out.sink, signal, {
         ...out.hooks,
@@ -340,18 +395,31 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     } catch (err) {
       if (key) target.pool!.release(key.id);
       if (err instanceof ClientAbortError) {
-        target.breaker.release();
+        // The attempt was made: the ledger counts it like the upstream does. A key that had not
+        // answered when the client gave up no longer counts as answering.
+        record(null, 'CLIENT_ABORTED');
+        if (key) target.pool!.abandoned(key.id);
         throw err;
       }
       const gerr = upstreamError(err, target.baseUrl.origin);
       record(null, gerr.code);
       const kind = classifyErrorCode(gerr.code);
-      if (kind) target.breaker.onFailure(); else target.breaker.release();
+      // A failed connection is the host's (every key shares it): the target's breaker. A
+      // timeout or reset after connecting is held against the key (outlier ejection), so a
+      // stalled key never opens the breaker its healthy siblings share.
+      if (kind) {
+        const hostLevel = gerr instanceof UpstreamUnreachableError && gerr.phase === 'connect';
+        if (key && !hostLevel) target.pool!.transportFailure(key.id);
+        else failed(target);
+        failures.set(target, (failures.get(target) ?? 0) + 1);
+      }
       lastErr = gerr;
       lastHeld = null;
       if (kind && canTryAgain() && deps.budget.tryRetry()) {
-        const wait = Math.min(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), Math.max(0, timeLeft()));
-        await deps.sleep(wait, signal);
+        // Another key (or target) is tried at once; the same one after a backoff.
+        const elsewhere = key !== null && target.pool!.size > 1;
+        const wait = elsewhere ? 0 : Math.min(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), Math.max(0, timeLeft()));
+        if (wait > 0) await deps.sleep(wait, signal);
         waitBefore += wait;
         continue;
       }
@@ -359,12 +427,14 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     }
     if (key) {
       target.pool!.release(key.id);
-      target.pool!.observe(key.id, result.status, result.headers);
+      target.pool!.observe(key.id, result.status, result.headers, scopeOf(target));
     }
     const kind = classifyStatus(result.status);
     // A 429 is the key's limit, not the target's health.
-    if (kind === 'overloaded' || kind === 'server') target.breaker.onFailure();
-    else target.breaker.onSuccess();
+    if (kind === 'overloaded' || kind === 'server') {
+      failed(target);
+      failures.set(target, (failures.get(target) ?? 0) + 1);
+    } else answered(target);
     const trigger = req.cascade && result.kind === 'held' && laterStep(target) ? await heldEscalation(req.cascade, result) : null;
     record(result.status, trigger ? `escalated:${trigger}` : null);
     if (result.kind === 'started') return { delivered: result, attempts, target, keyId: key?.id ?? null };
@@ -381,7 +451,7 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
     // 3. A held retryable answer: retry if allowed, else deliver it as it came.
     lastHeld = result;
     lastErr = null;
-    if (kind === 'rate_limit' && key) continue; // the key now rests: another key at once, or the wait logic above
+    if (kind === 'rate_limit' && key) continue; // the key now rests in this scope: another key at once, or the wait logic above
     const retryAfter = parseRetryAfter(typeof result.headers['retry-after'] === 'string' ? result.headers['retry-after'] : undefined, Date.now());
     if (retryAfter !== null && retryAfter > retry.maxWaitMs) {
       // The upstream asks for longer than we hold a client: never undercut it. Another target
@@ -391,9 +461,10 @@ async function sendLoop(deps: SendDeps, targets: Target[], req: SendRequest, sin
       return deliverHeld(result, target, key?.id ?? null);
     }
     if (!deps.budget.tryRetry()) return deliverHeld(result, target, key?.id ?? null);
-    const wait = Math.max(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), retryAfter ?? 0);
+    // Moving on to a later target in the chain needs no backoff.
+    const wait = movedOn(target) ? 0 : Math.max(backoffMs(n - 1, retry.baseDelayMs, retry.maxDelayMs, deps.random), retryAfter ?? 0);
     if (wait >= timeLeft()) return deliverHeld(result, target, key?.id ?? null);
-    await deps.sleep(wait, signal);
+    if (wait > 0) await deps.sleep(wait, signal);
     waitBefore += wait;
   }
 }

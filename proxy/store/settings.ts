@@ -93,6 +93,14 @@ export const SettingsSchema = z.object({
     connectMs: z.number().int().min(100).max(120_000).prefault(10_000),
     /** Until response headers arrive. Non-streaming Messages calls can take minutes. */
     firstByteMs: z.number().int().min(1000).max(3_600_000).prefault(600_000),
+    /**
+     * Until a streaming request's first attempt gets its response headers (never above
+     * firstByteMs). A streaming answer's headers come before any token is generated, so a
+     * healthy upstream sends them in about a second; 30 s is ample for queueing and a long
+     * prompt, and a stalled key fails over in seconds instead of minutes. Later attempts get
+     * firstByteMs, so a slow but healthy upstream still answers.
+     */
+    streamFirstByteMs: z.number().int().min(1000).max(3_600_000).prefault(30_000),
     /** Silence between body chunks; well above Claude Code's own 300 s. */
     idleMs: z.number().int().min(1000).max(3_600_000).prefault(600_000),
   }).prefault({}),
@@ -107,8 +115,12 @@ export const SettingsSchema = z.object({
       maxDelayMs: z.number().int().min(0).max(120_000).prefault(8_000),
       /** Longest wait for a resting key or an open breaker; beyond it the client is told retry-after at once. */
       maxWaitMs: z.number().int().min(0).max(120_000).prefault(10_000),
-      /** Retries may be at most this fraction of requests (global retry budget). */
-      budgetRatio: z.number().min(0).max(1).prefault(0.3),
+      /**
+       * Retries may be at most this fraction of requests (global retry budget): at most
+       * 1 + ratio upstream calls per client request in an outage. 0.5 measured in
+       * bench/RESULTS.md (Chaos): 99.5 %+ success at 20 % 529 + 5 % resets + one limited key.
+       */
+      budgetRatio: z.number().min(0).max(1).prefault(0.5),
     }).prefault({}),
     breaker: z.object({
       failureThreshold: z.number().int().min(1).max(1000).prefault(5),
@@ -117,6 +129,11 @@ export const SettingsSchema = z.object({
       windowMs: z.number().int().min(1000).max(600_000).prefault(30_000),
       openMs: z.number().int().min(100).max(600_000).prefault(30_000),
       halfOpenProbes: z.number().int().min(1).max(100).prefault(1),
+    }).prefault({}),
+    /** Per-key outlier ejection after a timeout or reset: base × 2^n, up to max. */
+    ejection: z.object({
+      baseMs: z.number().int().min(100).max(600_000).prefault(1_000),
+      maxMs: z.number().int().min(100).max(3_600_000).prefault(60_000),
     }).prefault({}),
     /**
      * Explicit fallback chains: for requested models matching `models` (a glob), the targets to

@@ -82,7 +82,7 @@ describe('CircuitBreaker', () => {
     assert.equal(b.tryAcquire(), true);
     b.onSuccess();
     assert.equal(b.current(), 'closed');
-    assert.deepEqual(b.snapshot(), { target: 'anthropic', state: 'closed', recentFailures: 0, recentCalls: 0, openedAt: null, retryAt: null });
+    assert.deepEqual(b.snapshot(), { target: 'anthropic', model: null, state: 'closed', recentFailures: 0, recentCalls: 0, openedAt: null, retryAt: null });
     assert.deepEqual(changes.map((c) => [c.from, c.to]), [['closed', 'open'], ['open', 'half_open'], ['half_open', 'closed']]);
     // Closed again: it takes the full threshold to re-open.
     b.onFailure();
@@ -143,7 +143,7 @@ describe('CircuitBreaker', () => {
   test('snapshot: retryAt only while open, recentFailures pruned by the window', () => {
     const { b, clock } = make();
     b.onFailure();
-    assert.deepEqual(b.snapshot(), { target: 'anthropic', state: 'closed', recentFailures: 1, recentCalls: 1, openedAt: null, retryAt: null });
+    assert.deepEqual(b.snapshot(), { target: 'anthropic', model: null, state: 'closed', recentFailures: 1, recentCalls: 1, openedAt: null, retryAt: null });
     clock.t += 10_001;
     assert.equal(b.snapshot().recentFailures, 0);
   });

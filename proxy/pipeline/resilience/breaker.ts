@@ -1,4 +1,5 @@
-// A circuit breaker per upstream target: closed -> open when, within a window, failures reach a
+// A circuit breaker per upstream target (provider and model; the caller records one verdict per
+// client request, however many attempts it made, so no single request can open it): closed -> open when, within a window, failures reach a
 // count AND a share of calls (a steady 20 % of 529s that retries absorb must not take the only
 // target offline; an outage must) ->
 // half-open after a pause, letting a few probe requests through -> closed on a probe's success,
@@ -18,7 +19,10 @@ export interface BreakerOptions {
 }
 
 export interface BreakerSnapshot {
+  /** The provider. */
   target: string;
+  /** The model this breaker guards (one breaker per provider and model); null: the provider's requests without a model. */
+  model: string | null;
   state: BreakerState;
   recentFailures: number;
   recentCalls: number;
@@ -39,6 +43,7 @@ export class CircuitBreaker {
     private readonly opts: () => BreakerOptions,
     private readonly now: () => number,
     private readonly onChange: (s: BreakerSnapshot, from: BreakerState) => void = () => {},
+    readonly model: string | null = null,
   ) {}
 
   private transition(to: BreakerState): void {
@@ -118,6 +123,6 @@ export class CircuitBreaker {
   snapshot(): BreakerSnapshot {
     this.prune();
     const retryAt = this.state === 'open' && this.openedAt !== null ? this.openedAt + this.opts().openMs : null;
-    return { target: this.target, state: this.state, recentFailures: this.failures(), recentCalls: this.outcomes.length, openedAt: this.openedAt, retryAt };
+    return { target: this.target, model: this.model, state: this.state, recentFailures: this.failures(), recentCalls: this.outcomes.length, openedAt: this.openedAt, retryAt };
   }
 }

@@ -52,18 +52,20 @@ export function createResilience(opts: {
   const breakers = new Map<string, CircuitBreaker>();
   // The ratio is read on every deposit, so a settings change applies without a restart.
   const budget = new RetryBudget(() => opts.settings.get().resilience.retry.budgetRatio);
-  const breakerFor = (name: string) => {
-    let b = breakers.get(name);
+  // One breaker per (provider, model): an outage of one model never refuses another.
+  const breakerFor = (name: string, model: string | null) => {
+    const id = `${name}\u0000${model ?? ''}`;
+    let b = breakers.get(id);
     if (!b) {
-      b = new CircuitBreaker(name, () => opts.settings.get().resilience.breaker, now, opts.onBreakerChange);
-      breakers.set(name, b);
+      b = new CircuitBreaker(name, () => opts.settings.get().resilience.breaker, now, opts.onBreakerChange, model);
+      breakers.set(id, b);
     }
     return b;
   };
   const poolFor = async (provider: string): Promise<KeyPool> => {
     let p = pools.get(provider);
     if (!p) {
-      p = new KeyPool(provider, now);
+      p = new KeyPool(provider, now, 30_000, () => opts.settings.get().resilience.ejection);
       pools.set(provider, p);
     }
     const list = await opts.keys.pool(provider);
@@ -80,10 +82,10 @@ export function createResilience(opts: {
     budget,
     async targetsFor(model, caller, route) {
       const s = opts.settings.get();
-      const first = (provider: string): Omit<Target, 'pool'> => {
+      const first = (provider: string, sendModel: string | null = null): Omit<Target, 'pool'> => {
         const kind = opts.kindOf?.(provider) ?? null;
         return {
-          name: provider, baseUrl: opts.baseUrlOf(provider), breaker: breakerFor(provider), model: null, fallback: false,
+          name: provider, baseUrl: opts.baseUrlOf(provider), breaker: breakerFor(provider, sendModel ?? model), model: null, fallback: false,
           ...(kind ? { wire: kind.wire, auth: kind.auth } : {}),
         };
       };
@@ -101,7 +103,7 @@ export function createResilience(opts: {
       const targets: Target[] = [];
       for (const c of chain) {
         if (!s.providers[c.provider]) continue;
-        const base = { ...first(c.provider), model: c.model, fallback: c.fallback };
+        const base = { ...first(c.provider, c.model), model: c.model, fallback: c.fallback };
         // A routed passthrough caller keeps its own credential on the first-party API; other
         // providers need their own key (or none, for a local server).
         if (base.auth === 'none' || (caller.kind === 'passthrough' && c.provider === 'anthropic')) {

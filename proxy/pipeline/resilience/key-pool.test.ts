@@ -186,7 +186,108 @@ describe('KeyPool waits and reloads', () => {
     assert.deepEqual(s, {
       id: 'anthropic:env1', hint: 'ey-1', requestsRemaining: 49, requestsLimit: 50, tokensRemaining: null, tokensLimit: null,
       resetAt: T0 + 60_000, coolingUntil: null, inFlight: 0, lastStatus: 200, rateLimited: 0,
+      scopes: [{ scope: '*', limits: { requests: { limit: 50, remaining: 49, resetAt: T0 + 60_000 } }, resting: {} }],
+      health: { state: 'answering', ejectedUntil: null, ejections: 0, transportFailures: 0 },
     });
     assert.ok(!JSON.stringify(p.snapshot()).includes('test-key-1'));
+  });
+});
+
+describe('KeyPool limit scopes (per model class and limit kind)', () => {
+  const SONNET = 'claude-sonnet';
+  const HAIKU = 'claude-haiku';
+  const outputLimited = (resetAt: number) => ({
+    'anthropic-ratelimit-output-tokens-limit': '8000', 'anthropic-ratelimit-output-tokens-remaining': '0', 'anthropic-ratelimit-output-tokens-reset': iso(resetAt),
+    'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '40', 'anthropic-ratelimit-requests-reset': iso(resetAt),
+  });
+
+  test('a 429 rests only the scope it came from; the same key serves another model class', () => {
+    const { p } = pool(1);
+    p.observe('anthropic:env1', 429, outputLimited(T0 + 20_000), SONNET);
+    assert.deepEqual(p.choose(new Set(), SONNET), { key: null, waitMs: 20_000 });
+    assert.equal(p.choose(new Set(), HAIKU)?.key?.id, 'anthropic:env1');
+    assert.deepEqual(p.restingKinds(SONNET), ['output-tokens']);
+    assert.deepEqual(p.restingKinds(HAIKU), []);
+    const snap = p.snapshot()[0]!;
+    assert.deepEqual(snap.scopes.map((x) => [x.scope, x.resting]), [[SONNET, { 'output-tokens': T0 + 20_000 }]]);
+  });
+
+  test('a 429 naming no limit rests its whole scope, still only that scope', () => {
+    const { p } = pool(1);
+    p.observe('anthropic:env1', 429, { 'retry-after': '30' }, SONNET);
+    assert.deepEqual(p.restingKinds(SONNET), ['unknown']);
+    assert.equal(p.choose(new Set(), HAIKU)?.key?.id, 'anthropic:env1');
+  });
+
+  test('headroom is read per scope', () => {
+    const { p } = pool(2);
+    p.observe('anthropic:env1', 200, requests(100, 5, T0 + 60_000), SONNET);
+    p.observe('anthropic:env2', 200, requests(100, 90, T0 + 60_000), SONNET);
+    p.observe('anthropic:env2', 200, requests(100, 5, T0 + 60_000), HAIKU);
+    p.observe('anthropic:env1', 200, requests(100, 90, T0 + 60_000), HAIKU);
+    assert.equal(p.choose(new Set(), SONNET)?.key?.id, 'anthropic:env2');
+    assert.equal(p.choose(new Set(), HAIKU)?.key?.id, 'anthropic:env1');
+  });
+
+  test('OpenAI-format x-ratelimit headers rest the model scope until their reset duration', () => {
+    const { p } = pool(1);
+    p.observe('anthropic:env1', 429, { 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m30s' }, 'gpt-4.1');
+    assert.deepEqual(p.choose(new Set(), 'gpt-4.1'), { key: null, waitMs: 90_000 });
+    assert.equal(p.choose(new Set(), 'gpt-4.1-mini')?.key?.id, 'anthropic:env1');
+  });
+
+  test('after its rest, a key whose last answer in the scope was a 429 ranks below the others', () => {
+    const { p, clock } = pool(2);
+    p.observe('anthropic:env2', 200, requests(100, 50, T0 + 60_000), SONNET);
+    p.observe('anthropic:env1', 429, { 'retry-after': '1' }, SONNET);
+    clock.t += 2_000;
+    assert.equal(p.choose(new Set(), SONNET)?.key?.id, 'anthropic:env2');
+    p.acquire('anthropic:env2');
+    p.acquire('anthropic:env2');
+    assert.equal(p.choose(new Set(), SONNET)?.key?.id, 'anthropic:env2', 'even with more in flight');
+    p.observe('anthropic:env1', 200, {}, SONNET);
+    assert.equal(p.choose(new Set(), SONNET)?.key?.id, 'anthropic:env1');
+  });
+});
+
+describe('KeyPool health (outlier ejection)', () => {
+  test('a key with no data never outranks one that is answering', () => {
+    const { p } = pool(2);
+    p.observe('anthropic:env2', 200, {});
+    p.acquire('anthropic:env2');
+    p.acquire('anthropic:env2');
+    assert.equal(chosen(p), 'anthropic:env2');
+  });
+
+  test('a transport failure ejects the key for a growing interval; one probe at a time; an answer restores it', () => {
+    const { p, clock } = pool(2);
+    p.observe('anthropic:env1', 200, {});
+    p.observe('anthropic:env2', 200, {});
+    p.transportFailure('anthropic:env1');
+    assert.equal(p.snapshot()[0]!.health.state, 'ejected');
+    assert.equal(chosen(p), 'anthropic:env2');
+    assert.equal(chosen(p, new Set(['anthropic:env2'])), 'anthropic:env1', 'ejection never refuses: the last key left is used');
+    clock.t += 1_000;
+    assert.equal(chosen(p, new Set(['anthropic:env2'])), 'anthropic:env1');
+    p.acquire('anthropic:env1');
+    assert.equal(p.snapshot()[0]!.health.state, 'probing');
+    p.release('anthropic:env1');
+    p.transportFailure('anthropic:env1');
+    assert.equal(p.snapshot()[0]!.health.ejectedUntil, clock.t + 2_000, 'the interval doubled');
+    clock.t += 2_000;
+    p.acquire('anthropic:env1');
+    p.release('anthropic:env1');
+    p.observe('anthropic:env1', 200, {});
+    assert.deepEqual(p.snapshot()[0]!.health, { state: 'answering', ejectedUntil: null, ejections: 0, transportFailures: 2 });
+  });
+
+  test('a client that gave up waiting demotes the key below an answering one', () => {
+    const { p } = pool(2);
+    p.observe('anthropic:env1', 200, {});
+    p.observe('anthropic:env2', 200, {});
+    p.acquire('anthropic:env2'); // env2 is busier, so env1 would win
+    p.abandoned('anthropic:env1');
+    assert.equal(chosen(p), 'anthropic:env2');
+    assert.equal(p.snapshot()[0]!.health.state, 'unproven');
   });
 });

@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  backoffMs, classifyErrorCode, classifyStatus, cooldownUntil, parseRateLimitHeaders, parseRetryAfter, RetryBudget,
+  backoffMs, classifyErrorCode, classifyStatus, cooldownUntil, limitScope, parseDuration, parseRateLimitHeaders, parseRetryAfter, parseScopeLimits, RetryBudget,
 } from './policy.js';
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z');
@@ -197,5 +197,42 @@ describe('RetryBudget', () => {
     }
     assert.ok(retries <= 0.2 * 1000 + 10, `retries ${retries}`);
     assert.ok(retries >= 0.2 * 1000 - 1, `retries ${retries}`);
+  });
+});
+
+describe('limit scopes', () => {
+  test('Anthropic: one scope per model family, date and version dropped; long context apart', () => {
+    assert.equal(limitScope('anthropic', 'claude-sonnet-4-5-20250929'), 'claude-sonnet');
+    assert.equal(limitScope(undefined, 'claude-sonnet-4-20250514'), 'claude-sonnet');
+    assert.equal(limitScope('anthropic', 'claude-opus-4-1'), 'claude-opus');
+    assert.equal(limitScope('anthropic', 'claude-3-5-haiku-20241022'), 'claude-haiku');
+    assert.equal(limitScope('anthropic', 'claude-haiku-4-5'), 'claude-haiku');
+    assert.equal(limitScope('anthropic', 'claude-sonnet-4-5', 'context-1m-2025-08-07'), 'claude-sonnet+1m');
+    assert.equal(limitScope('anthropic', 'my-model-20250101'), 'my-model');
+    assert.equal(limitScope('anthropic', null), '*');
+  });
+
+  test('OpenAI format: one scope per model', () => {
+    assert.equal(limitScope('openai-chat', 'gpt-4.1-mini'), 'gpt-4.1-mini');
+  });
+
+  test('parseDuration reads OpenAI reset durations', () => {
+    assert.equal(parseDuration('1s'), 1000);
+    assert.equal(parseDuration('6m0s'), 360_000);
+    assert.equal(parseDuration('20ms'), 20);
+    assert.equal(parseDuration('1h2m3.5s'), 3_723_500);
+    assert.equal(parseDuration('2'), 2000);
+    assert.equal(parseDuration('soon'), null);
+  });
+
+  test('parseScopeLimits reads every Anthropic kind and OpenAI headers', () => {
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    const a = parseScopeLimits({
+      'anthropic-ratelimit-input-tokens-limit': '1000', 'anthropic-ratelimit-input-tokens-remaining': '0', 'anthropic-ratelimit-input-tokens-reset': '2026-11-21T10:00:07Z',
+      'retry-after': '7',
+    }, now);
+    assert.deepEqual(a, { dims: { 'input-tokens': { limit: 1000, remaining: 0, resetAt: now + 7000 } }, retryAfterMs: 7000 });
+    const o = parseScopeLimits({ 'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '3', 'x-ratelimit-reset-tokens': '500ms' }, now);
+    assert.deepEqual(o, { dims: { tokens: { limit: 100, remaining: 3, resetAt: now + 500 } }, retryAfterMs: null });
   });
 });

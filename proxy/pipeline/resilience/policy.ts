@@ -127,3 +127,62 @@ export class RetryBudget {
     return this.milli / 1000;
   }
 }
+
+/** The limits an upstream meters separately within one scope (docs/rate-limits.md). */
+export type LimitKind = 'requests' | 'tokens' | 'input-tokens' | 'output-tokens';
+export const LIMIT_KINDS: readonly LimitKind[] = ['requests', 'tokens', 'input-tokens', 'output-tokens'];
+
+/**
+ * The rate-limit scope a request counts against, within one key. Anthropic meters each model
+ * class (Opus, Sonnet, Haiku: every version of a family shares one limit) separately, and
+ * long-context (1M) requests separately again; OpenAI-format providers meter per model. A
+ * model Sluice cannot place in a family is its own scope (date suffix dropped): a finer scope
+ * than the upstream's can cost one extra 429, never a refusal the upstream would not give.
+ */
+export function limitScope(wire: string | undefined, model: string | null, anthropicBeta?: string | null): string {
+  if (!model) return '*';
+  if ((wire ?? 'anthropic') !== 'anthropic') return model;
+  const m = /^claude-(?:[\d.-]+-)?(opus|sonnet|haiku)(?:-|$)/.exec(model);
+  const base = m ? `claude-${m[1]}` : model.replace(/-\d{8}$/, '');
+  return anthropicBeta && /context-1m/.test(anthropicBeta) ? `${base}+1m` : base;
+}
+
+/** OpenAI's reset durations: `1s`, `6m0s`, `20ms`, `1h2m3.5s`. */
+export function parseDuration(v: string | undefined): number | null {
+  if (!v) return null;
+  let total = 0;
+  let matched = '';
+  for (const m of v.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000);
+    matched += m[0];
+  }
+  if (matched !== v.trim()) return /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) * 1000 : null;
+  return Math.round(total);
+}
+
+/** Every limit kind one response reported, and its retry-after. */
+export interface ScopeLimits {
+  dims: Partial<Record<LimitKind, LimitDimension>>;
+  retryAfterMs: number | null;
+}
+
+/**
+ * The limits one response reports: Anthropic's `anthropic-ratelimit-{kind}-{limit,remaining,reset}`
+ * (reset an RFC 3339 time) or OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
+ * (reset a duration from now). Kinds the response does not mention are absent.
+ */
+export function parseScopeLimits(h: IncomingHttpHeaders, now: number): ScopeLimits {
+  const dims: Partial<Record<LimitKind, LimitDimension>> = {};
+  for (const kind of LIMIT_KINDS) {
+    const d = dim(h, kind);
+    if (d.limit !== null || d.remaining !== null || d.resetAt !== null) dims[kind] = d;
+  }
+  for (const kind of ['requests', 'tokens'] as const) {
+    const limit = num(header(h, `x-ratelimit-limit-${kind}`));
+    const remaining = num(header(h, `x-ratelimit-remaining-${kind}`));
+    const reset = parseDuration(header(h, `x-ratelimit-reset-${kind}`));
+    if (limit === null && remaining === null && reset === null) continue;
+    dims[kind] ??= { limit, remaining, resetAt: reset === null ? null : now + reset };
+  }
+  return { dims, retryAfterMs: parseRetryAfter(header(h, 'retry-after'), now) };
+}
