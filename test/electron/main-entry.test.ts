@@ -252,7 +252,7 @@ test('dist/app/main.js: a request reaches the upstream with the keychain key and
     const readRows = () => {
       const db = openDb(ledgerPath, true);
       try {
-        return rows(db, 'SELECT tool, status, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cost_pico, incomplete FROM requests ORDER BY ts_start');
+        return rows(db, 'SELECT tool, status, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cost_pico, complete FROM requests ORDER BY ts_start');
       } finally {
         db.close();
       }
@@ -261,7 +261,7 @@ test('dist/app/main.js: a request reaches the upstream with the keychain key and
     for (const until = Date.now() + 15_000; stored.length === 0 && Date.now() < until; stored = readRows()) await new Promise((res) => setTimeout(res, 50));
     assert.equal(stored.length, 1, 'the ledger row is written within its batch interval');
     assert.deepEqual({ ...stored[0], cost_pico: typeof stored[0]!.cost_pico }, {
-      tool: 'desktop', status: 200, input_tokens: 12, output_tokens: 9, cache_read_tokens: 2000, cache_write_5m_tokens: 100, cost_pico: 'number', incomplete: 0,
+      tool: 'desktop', status: 200, input_tokens: 12, output_tokens: 9, cache_read_tokens: 2000, cache_write_5m_tokens: 100, cost_pico: 'number', complete: 1,
     });
     assert.ok((stored[0]!.cost_pico as number) > 0);
 
@@ -300,7 +300,7 @@ test('dist/app/main.js: a request reaches the upstream with the keychain key and
     const after = readRows();
     assert.equal(after.length, 3, 'every request, the drained stream included, is in the ledger after quit');
     assert.equal(after[2]!.output_tokens, 9);
-    assert.equal(after[2]!.incomplete, 0);
+    assert.equal(after[2]!.complete, 1);
   } finally {
     run?.kill();
     if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
