@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { createGateway } from './gateway.js';
 import { openSettings, SettingsError } from './store/settings.js';
+import { callGateway, findRunningGateway, GatewayCallError, openCliSettings } from './cli-settings.js';
+import { LockTimeoutError } from './store/file-lock.js';
 import { createTokenStore, TokenError } from './store/tokens.js';
-import { createKeychainStore, envVarFor, keyHint, SecretStoreError, type SecretStore } from './store/secrets.js';
+import { createKeychainStore, envVarFor, keychainHelp, keyHint, SecretStoreError, type SecretStore } from './store/secrets.js';
 import { defaultDataDir } from './store/paths.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { VERSION } from './version.js';
@@ -77,7 +79,20 @@ function dataDirArg(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** `--help`/`-h` anywhere before `--`: the help of that command's group, exit 0. */
+function helpFor(argv: readonly string[]): string | null {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  if (!args.includes('--help') && !args.includes('-h')) return null;
+  if (isControlCommand(args)) return CONTROL_HELP;
+  if (isObserveCommand(args)) return OBSERVE_HELP;
+  if (isRoutingCommand(args)) return ROUTING_HELP;
+  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}`;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const help = helpFor(argv);
+  if (help !== null) { io.stdout(help); return 0; }
   // Budgets, policies, guardrails, capture and audit take options of their own.
   if (isControlCommand(argv)) {
     return runControlCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
@@ -128,7 +143,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     switch (cmd) {
       case 'serve': return await serve(io, dataDir, values.port, values['log-level']);
       case 'token': return await token(io, dataDir, sub, arg, values.tag);
-      case 'key': return await key(io, secrets, sub, arg);
+      case 'key': return await key(io, dataDir, secrets, sub, arg);
       case 'stats':
         if (sub) throw new UsageError(`stats takes no argument "${sub}"; use --by`);
         return stats(io, dataDir, values);
@@ -142,8 +157,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'open': return await openDashboard({ stdout: io.stdout, stderr: io.stderr, env: io.env, platform: io.platform }, dataDir);
       case 'tools': return await listTools(io, dataDir, secrets(), values.json === true);
       case 'configure': {
-        const settings = await openSettings(dataDir);
-        const port = values.port !== undefined ? parsePort(values.port) : io.env.SLUICE_PORT ? parsePort(io.env.SLUICE_PORT) : settings.get().port;
+        // The running gateway's port first: it may serve on another one than the settings say.
+        const running = values.port === undefined ? await findRunningGateway(dataDir) : null;
+        const port = values.port !== undefined ? parsePort(values.port)
+          : running ? running.port
+            : io.env.SLUICE_PORT ? parsePort(io.env.SLUICE_PORT) : (await openSettings(dataDir)).get().port;
         return await configureTool(io, dataDir, secrets(), sub, { dryRun: values['dry-run'] === true, undo: values.undo === true, port });
       }
       default: throw new UsageError(`unknown command "${cmd}"`);
@@ -157,13 +175,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`sluice: ${err.message}\nRun \`sluice --help\` for usage.\n`);
       return 2;
     }
-    if (err instanceof SettingsError || err instanceof TokenError || err instanceof SecretStoreError || err instanceof GatewayError) {
+    if (err instanceof SettingsError || err instanceof TokenError || err instanceof SecretStoreError || err instanceof GatewayError || err instanceof GatewayCallError || err instanceof LockTimeoutError) {
       io.stderr(`sluice: ${err.message}\n`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      io.stderr(`sluice: port ${values.port ?? ''} is in use on 127.0.0.1: another Sluice may be running. Pick one with --port.\n`);
+      const port = (e as { port?: number }).port ?? values.port ?? io.env.SLUICE_PORT;
+      io.stderr(`sluice: port ${port} is in use on 127.0.0.1 (another Sluice, or another program, listens there). Start on another port with \`sluice serve --port <N>\` (0 picks a free one).\n`);
       return 1;
     }
     io.stderr(`sluice: ${e.message}\n`);
@@ -227,7 +246,7 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
 }
 
 async function token(io: CliIo, dataDir: string, sub: string | undefined, arg: string | undefined, tagArgs: string[] | undefined): Promise<number> {
-  const settings = await openSettings(dataDir);
+  const { settings } = await openCliSettings(dataDir);
   const tokens = createTokenStore(settings);
   switch (sub) {
     case 'create': {
@@ -255,20 +274,28 @@ async function token(io: CliIo, dataDir: string, sub: string | undefined, arg: s
   }
 }
 
-async function key(io: CliIo, secrets: () => SecretStore, sub: string | undefined, provider: string | undefined): Promise<number> {
+async function key(io: CliIo, dataDir: string, secrets: () => SecretStore, sub: string | undefined, provider: string | undefined): Promise<number> {
+  // A running gateway stores the key itself, so it is used from its next request on.
+  const gateway = sub === 'set' || sub === 'delete' ? await findRunningGateway(dataDir) : null;
   switch (sub) {
     case 'set': {
       if (!provider || !PROVIDER_RE.test(provider)) throw new UsageError('key set needs a provider name, e.g. `sluice key set anthropic` (the key is read from stdin)');
       const value = (await io.readStdin()).trim();
       if (!value) throw new UsageError('no key on stdin: pipe it in, e.g. `sluice key set anthropic < keyfile`');
       if (/\s/.test(value)) throw new UsageError('the key on stdin contains whitespace; paste only the key');
-      await secrets().set(provider, value);
+      if (gateway) await callGateway(gateway, 'POST', '/keys', { provider, key: value });
+      else await secrets().set(provider, value).catch((err: unknown) => { throw keychainHelp(err, provider); });
       io.stdout(`Stored ${provider} key …${keyHint(value)} in the OS keychain.\n`);
       return 0;
     }
     case 'delete': {
       if (!provider || !PROVIDER_RE.test(provider)) throw new UsageError('key delete needs a provider name');
-      const gone = await secrets().delete(provider);
+      const gone = gateway
+        ? await callGateway(gateway, 'DELETE', `/keys/${encodeURIComponent(provider)}`, {}).then(() => true, (err: unknown) => {
+          if (err instanceof GatewayCallError && err.status === 404) return false;
+          throw err;
+        })
+        : await secrets().delete(provider).catch((err: unknown) => { throw keychainHelp(err, provider); });
       io.stdout(gone ? `Deleted the ${provider} key from the OS keychain.\n` : `No ${provider} key in the OS keychain.\n`);
       return 0;
     }

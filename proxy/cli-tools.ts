@@ -3,7 +3,8 @@
 // the keychain so a later re-apply (port change) can reuse it.
 import { execFile } from 'node:child_process';
 import { getToolAdapter, listToolAdapters, reapplyAll, CURSOR_BYOK_NOTE, type Connection, type ToolContext, type ToolId } from './tools/index.js';
-import { openSettings, type SettingsStore } from './store/settings.js';
+import type { SettingsStore } from './store/settings.js';
+import { openCliSettings } from './cli-settings.js';
 import { createTokenStore } from './store/tokens.js';
 import type { SecretStore } from './store/secrets.js';
 
@@ -95,7 +96,8 @@ export async function configureTool(
   if (!id) throw new ToolsCliUsageError(`configure needs a tool: ${listToolAdapters().map((a) => a.id).join(', ')}`);
   const adapter = getToolAdapter(id);
   const ctx = toolContext(io, dataDir, secrets);
-  const settings = await openSettings(dataDir);
+  // Tokens are issued through the running gateway when one is up.
+  const { settings } = await openCliSettings(dataDir);
 
   if (o.undo) {
     const r = await adapter.undo(ctx);

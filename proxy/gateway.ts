@@ -270,7 +270,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     secrets,
     env,
     onKeychainError: (err) => {
-      if (!keychainWarned) logger.warn(`${err.message}; using SLUICE_ANTHROPIC_API_KEY if set`);
+      if (!keychainWarned) logger.warn(err.message);
       keychainWarned = true;
     },
   });

@@ -47,8 +47,8 @@ export interface AdminHandle {
   /** A fresh one-time login URL (valid 5 minutes). Throws before the gateway listens. */
   createLoginUrl(): string;
   /**
-   * Writes `{url, token, pid}` (mode 0600) for `sluice open` in another process; the file is
-   * removed when the gateway closes.
+   * Writes `{url, port, token, pid}` (mode 0600) for `sluice open` and every settings-changing
+   * CLI command in another process; the file is removed when the gateway closes.
    */
   publish(file: string): Promise<void>;
   /** Whether a request carries the admin token or a live session (for other extensions' routes). */
@@ -79,7 +79,8 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
   };
   const publish = async (file: string) => {
     if (!internals?.url()) throw new Error('publish() needs a listening gateway');
-    await writeFileAtomic(file, `${JSON.stringify({ url: internals.url(), token: auth.token, pid: process.pid })}\n`, { backup: false, mode: 0o600 });
+    const port = Number(new URL(internals.url()).port);
+    await writeFileAtomic(file, `${JSON.stringify({ url: internals.url(), port, token: auth.token, pid: process.pid })}\n`, { backup: false, mode: 0o600 });
     published = file;
   };
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLedger } from '../ledger/index.js';
 import { localDay, localDayStart, systemTzOffset, type TzOffset } from '../ledger/dates.js';
-import { openSettings } from '../store/settings.js';
+import { openCliSettings } from '../cli-settings.js';
 import { settingsControlConfig, type ControlConfig } from './config.js';
 import { compileGuard, REDACT_ALL, scanPlainText } from './guardrails.js';
 import { ControlSettingsError, parseControlSettings, TokenPolicySchema, type ControlSettings } from './schema.js';
@@ -77,7 +77,8 @@ export async function runControlCli(args: string[], io: ControlCliIo, dataDir: s
   const { values: o, positionals: p } = parsed;
   const now = deps.now ?? Date.now;
   const tz = deps.tz ?? systemTzOffset;
-  const config = deps.config ?? settingsControlConfig(await openSettings(dataDir));
+  // Through the running gateway when one is up (so the change applies to its next request).
+  const config = deps.config ?? settingsControlConfig((await openCliSettings(dataDir)).settings);
   const store = openControlStore(controlDbPath(dataDir));
   const save = async (action: string, target: string, edit: (c: ControlSettings) => { before: unknown; after: unknown }) => {
     const draft = structuredClone(config.get());

@@ -9,7 +9,7 @@ import { formatCost, ledgerPath } from '../cli-ledger.js';
 import { openLedger, type ReportRow } from '../ledger/index.js';
 import { readFileIfExists } from '../store/atomic-file.js';
 import { createKeychainStore, type SecretStore } from '../store/secrets.js';
-import { openSettings } from '../store/settings.js';
+import { openCliSettings } from '../cli-settings.js';
 import { createTokenStore } from '../store/tokens.js';
 import { VERSION } from '../version.js';
 import { createDeliveryLog, DELIVERY_LOG_FILE, readDeliveryLog } from './delivery-log.js';
@@ -135,7 +135,7 @@ export async function runObserveCli(argv: string[], io: ObserveCliIo, dataDir: s
       case 'token': {
         if (!rest[0]) throw new ObserveCliUsageError('token tag needs a token name or id, e.g. `sluice token tag claude-code team=infra`');
         const tags = parseTagArgs(rest.slice(1));
-        const record = await createTokenStore(await openSettings(dataDir)).setTags(rest[0], tags);
+        const record = await createTokenStore((await openCliSettings(dataDir)).settings).setTags(rest[0], tags);
         const list = Object.entries(record.tags ?? {}).map(([k, x]) => `${k}=${x}`).join(' ');
         io.stdout(`Token "${record.name}" tags: ${list || '(none)'}\n`);
         io.stderr(RESTART_NOTE);
@@ -213,7 +213,7 @@ function tagStats(io: ObserveCliIo, dataDir: string, v: Values): number {
 const newSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
 
 async function webhookCmd(io: ObserveCliIo, dataDir: string, secrets: () => SecretStore, sub: string | undefined, rest: string[], v: Values): Promise<number> {
-  const settings = await openSettings(dataDir);
+  const { settings } = await openCliSettings(dataDir);
   const hooks = () => settings.get().observe.webhooks;
   const find = (id: string | undefined): WebhookSettings => {
     if (!id) throw new ObserveCliUsageError(`webhook ${sub} needs a webhook id (see \`sluice webhook list\`)`);
@@ -329,7 +329,7 @@ async function liveStatus(dataDir: string): Promise<{ status: unknown } | { erro
 }
 
 async function observeCmd(io: ObserveCliIo, dataDir: string, secrets: () => SecretStore, sub: string | undefined, v: Values): Promise<number> {
-  const settings = await openSettings(dataDir);
+  const { settings } = await openCliSettings(dataDir);
   switch (sub) {
     case 'status': {
       const o = settings.get().observe;

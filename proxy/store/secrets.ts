@@ -16,6 +16,26 @@ export class SecretStoreError extends Error {
   readonly code = 'SECRET_STORE_UNAVAILABLE';
 }
 
+function keychainName(platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? 'the macOS Keychain'
+    : platform === 'win32' ? 'the Windows Credential Manager'
+      : 'a Secret Service keyring (gnome-keyring or KWallet, running and unlocked)';
+}
+
+/**
+ * What a person reads when the keychain cannot be used: what is missing and the env var to use
+ * instead. The keychain library's own text (D-Bus errors and the like) stays in `cause` only.
+ */
+export function keychainUnavailableMessage(what: string, platform: NodeJS.Platform = process.platform, provider = 'anthropic'): string {
+  return `No OS keychain to ${what} keys: Sluice needs ${keychainName(platform)}. Without one, give the key to \`sluice serve\` in its environment instead: ${envVarFor(provider)}=<key> (one variable per provider, SLUICE_<PROVIDER>_API_KEY).`;
+}
+
+/** A SecretStoreError re-worded for one provider's env var; anything else unchanged. */
+export function keychainHelp(err: unknown, provider: string, platform: NodeJS.Platform = process.platform): unknown {
+  if (!(err instanceof SecretStoreError)) return err;
+  return new SecretStoreError(keychainUnavailableMessage('store', platform, provider), { cause: err.cause ?? err });
+}
+
 /** The last 4 characters, the only part of a key Sluice ever shows. */
 export function keyHint(secret: string): string {
   return secret.length > 8 ? secret.slice(-4) : '****';
@@ -30,13 +50,14 @@ export function createKeychainStore(opts: { service?: string; timeoutMs?: number
   const service = opts.service ?? KEYCHAIN_SERVICE;
   const timeoutMs = opts.timeoutMs ?? 5000;
   const entryOpts: EntryOptions | undefined = (opts.platform ?? process.platform) === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+  const platform = opts.platform ?? process.platform;
   const entry = (account: string) => new AsyncEntry(service, account, entryOpts);
   const guard = async <T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
       return await fn(AbortSignal.timeout(timeoutMs));
     } catch (err) {
-      // The keyring's message names the platform store, never the secret.
-      throw new SecretStoreError(`OS keychain ${what} failed: ${(err as Error).message}`, { cause: err });
+      // The keyring's own message (raw D-Bus text on Linux) is kept as the cause, not shown.
+      throw new SecretStoreError(keychainUnavailableMessage(what, platform), { cause: err });
     }
   };
   return {

@@ -34,7 +34,18 @@ export interface ApiOptions {
   fetch?: typeof fetch;
   /** The admin token (Electron preload); the browser dashboard uses its session cookie instead. */
   token?: string;
+  /**
+   * A save was refused with 409 because the settings changed elsewhere (the CLI, another window,
+   * a hand edit) since they were loaded here: reload what the page shows and tell the user.
+   */
+  onStale?: () => void;
 }
+
+/** The code of that refusal (nothing was written). */
+export const SETTINGS_STALE = 'SETTINGS_REVISION_STALE';
+
+/** Reads whose answer a page edits and saves back: their revision is the one a save is based on. */
+const SETTINGS_READS = /^\/(settings|tokens|routing|control\/config)(\?|$)/;
 
 export const API_PREFIX = '/admin/api';
 
@@ -49,6 +60,8 @@ export function queryString(q: Record<string, string | number | undefined | null
 export function createApi(opts: ApiOptions = {}) {
   const base = `${opts.baseUrl ?? ''}${API_PREFIX}`;
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  // The settings revision the shown settings were loaded at; every write sends it as If-Match.
+  let revision: string | null = null;
 
   async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -59,6 +72,7 @@ export function createApi(opts: ApiOptions = {}) {
     }
     // Every state-changing call sends JSON: the gateway refuses other types (CSRF defence).
     if (method !== 'GET') headers['content-type'] = 'application/json';
+    if (method !== 'GET' && revision) headers['if-match'] = `"${revision}"`;
     let res: Response;
     try {
       res = await doFetch(`${base}${path}`, {
@@ -70,10 +84,13 @@ export function createApi(opts: ApiOptions = {}) {
       throw new ApiError('NETWORK', 0, 'The gateway did not answer.');
     }
     const text = await res.text();
+    const rev = res.headers.get('x-sluice-revision');
+    if (rev && res.ok && (method !== 'GET' || SETTINGS_READS.test(path))) revision = rev;
     if (!res.ok) {
       let env: Partial<ErrorEnvelope> = {};
       try { env = JSON.parse(text) as ErrorEnvelope; } catch { /* not an envelope */ }
       const code = res.headers.get('x-sluice-error-code') ?? env.error?.type ?? `HTTP_${res.status}`;
+      if (res.status === 409 && code === SETTINGS_STALE) opts.onStale?.();
       throw new ApiError(code, res.status, env.error?.message ?? `HTTP ${res.status}`, env.request_id ?? null);
     }
     return (text ? JSON.parse(text) : null) as T;
