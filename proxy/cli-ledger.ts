@@ -119,8 +119,8 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
     io.stdout(tableFor(io)([
       { head: 'time' },
       { head: 'model', min: 12 },
-      { head: 'status', min: 6, style: (c) => (/^[23]\d\d$/.test(c.trim()) ? 'green' : 'red') },
-      { head: 'tries', align: 'right', drop: 5, style: (c) => (c.trim() !== '1' ? 'yellow' : 'dim') },
+      // "200", or "200 x3 fallback" when it took retries or another target.
+      { head: 'status', min: 6, style: (c) => (!/^[23]\d\d/.test(c) ? 'red' : c.includes(' ') ? 'yellow' : 'green') },
       { head: 'input', align: 'right', drop: 4 },
       { head: 'output', align: 'right', drop: 5 },
       { head: 'cache wr', align: 'right', drop: 1 },
@@ -128,10 +128,9 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
       { head: 'ttfb', align: 'right', drop: 3 },
       { head: 'cost', align: 'right', style: costStyle },
     ], detail.requests.map((r) => [
-      new Date(r.tsStart).toISOString().slice(11, 23),
+      new Date(r.tsStart).toISOString().slice(11, 19),
       (r.servedModel ?? r.requestedModel ?? '-') + (r.endpoint === 'messages' ? '' : ` (${r.endpoint})`),
-      r.status === null ? (r.errorType ?? '-') : String(r.status),
-      String(Math.max(1, r.attemptsMade)) + (r.fallback ? ' fb' : ''),
+      (r.status === null ? (r.errorType ?? '-') : String(r.status)) + (r.attemptsMade > 1 ? ` x${r.attemptsMade}` : '') + (r.fallback ? ' fallback' : ''),
       formatTokens(r.inputTokens), formatTokens(r.outputTokens), formatTokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens), formatTokens(r.cacheReadTokens),
       r.ttfbMs === null ? '-' : formatDuration(r.ttfbMs),
       !r.billed ? '-' : formatUsd(r.costUsd),

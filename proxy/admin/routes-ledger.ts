@@ -8,8 +8,10 @@ import type { ReportResponse } from './api-types.js';
 import { csvLine } from './csv.js';
 import { requireLedger, type AdminDeps } from './deps.js';
 import { dateBound, intParam, parseQuery } from './validate.js';
+import { claudeConfigDir, createTranscriptLookup } from './claude-projects.js';
+import type { SessionSummary } from '../ledger/types.js';
 
-const REPORT_BYS = ['day', 'model', 'tool', 'session'] as const;
+const REPORT_BYS = ['day', 'hour', 'model', 'tool', 'session'] as const;
 
 const sessionsQuery = z.object({
   search: z.string().max(200).optional(),
@@ -40,17 +42,26 @@ const CSV_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'o
 const bound = (v: string | number | undefined) => (v === undefined ? null : String(v));
 
 export function mountLedgerRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/sessions', (req: Request, res: Response) => {
+  // Claude Code sessions the ledger has no project for are named from their transcripts.
+  const transcripts = createTranscriptLookup({ configDir: claudeConfigDir(deps.internals.env, deps.machine.home) });
+  const named = async <S extends SessionSummary>(s: S): Promise<S> => {
+    if (s.project !== null) return s;
+    const info = await transcripts.lookup(s.sessionId);
+    return info?.project ? { ...s, project: info.project } : s;
+  };
+
+  router.get('/sessions', async (req: Request, res: Response) => {
     const q = parseQuery(sessionsQuery, req.originalUrl);
-    res.json(requireLedger(deps).listSessions(q));
+    const page = requireLedger(deps).listSessions(q);
+    res.json({ ...page, sessions: await Promise.all(page.sessions.map(named)) });
   });
 
-  router.get('/sessions/:id', (req: Request, res: Response) => {
+  router.get('/sessions/:id', async (req: Request, res: Response) => {
     const q = parseQuery(sessionQuery, req.originalUrl);
     const id = String(req.params.id);
     const detail = requireLedger(deps).getSession(id, q);
     if (!detail) throw new AdminError('ADMIN_NOT_FOUND', `No session ${JSON.stringify(id.slice(0, 80))} in the ledger.`);
-    res.json(detail);
+    res.json({ ...detail, session: await named(detail.session) });
   });
 
   router.get('/report', (req: Request, res: Response) => {

@@ -96,10 +96,13 @@ describe('record, flush and exact sums', () => {
   });
   after(() => l.close());
 
-  test('listSessions returns per-session sums', () => {
+  test('listSessions returns per-session sums; requests without a session form a "No session" row', () => {
     const page = l.listSessions({ sort: 'sessionId', order: 'asc' });
-    assert.equal(page.total, 2);
-    const [a, b] = page.sessions;
+    assert.equal(page.total, 3);
+    const [none, a, b] = page.sessions;
+    assert.equal(none!.sessionId, `nosession:claude-code:${Date.UTC(2026, 2, 12, 9)}`);
+    assert.equal(none!.requests, 1);
+    assert.equal(none!.costUsd, 0.01);
     assert.deepEqual(a, {
       sessionId: 'sess-a', firstSeen: Date.UTC(2026, 2, 10, 9), lastSeen: Date.UTC(2026, 2, 11, 8), tool: 'claude-code', project: null,
       models: ['mystery', 'test-sonnet'], imported: false, viaGateway: true,
@@ -135,9 +138,10 @@ describe('record, flush and exact sums', () => {
     assert.deepEqual(l.report({ by: 'tool' }).map((r) => [r.key, r.requests, r.inputTokens]), [
       ['cline', 1, 7], ['claude-code', 5, 1011],
     ]);
-    assert.deepEqual(l.report({ by: 'session' }).map((r) => [r.key, r.costUsd]), [['sess-b', 2.25], ['sess-a', 0.5]]);
+    const none = `nosession:claude-code:${Date.UTC(2026, 2, 12, 9)}`;
+    assert.deepEqual(l.report({ by: 'session' }).map((r) => [r.key, r.costUsd]), [['sess-b', 2.25], ['sess-a', 0.5], [none, 0.01]]);
     assert.deepEqual(l.report({ by: 'session', since: '2026-03-11' }).map((r) => [r.key, r.requests, r.costUsd, r.unpricedRequests]), [
-      ['sess-b', 1, 2.25, 0], ['sess-a', 1, null, 1],
+      ['sess-b', 1, 2.25, 0], [none, 1, 0.01, 0], ['sess-a', 1, null, 1],
     ]);
   });
 
@@ -298,8 +302,10 @@ describe('writes', () => {
     assert.equal(t.unpricedRequests, rows.filter((r) => r.billed && r.costPico === null).length);
     const noSession = rows.filter((r) => r.sessionId === null).length;
     assert.ok(noSession > 0);
-    const sessionRequests = l.report({ by: 'session' }).reduce((s, r) => s + r.requests, 0);
-    assert.equal(sessionRequests, 3000 - noSession);
+    // Every request counts in the per-session report, those without a session in "No session" rows.
+    const bySession = l.report({ by: 'session', limit: 100_000 });
+    assert.equal(bySession.reduce((s, r) => s + r.requests, 0), 3000);
+    assert.equal(bySession.filter((r) => r.key.startsWith('nosession:')).reduce((s, r) => s + r.requests, 0), noSession);
     l.close();
   });
 });

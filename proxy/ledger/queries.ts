@@ -61,7 +61,35 @@ const SORT_SQL: Record<SessionSort, string> = {
   sessionId: 's.session_id',
 };
 
-const MODELS_SQL = `(SELECT json_group_array(model) FROM (SELECT model FROM session_models m WHERE m.session_id = s.session_id ORDER BY model)) AS models_json`;
+const MODELS_SQL = `coalesce(s.models_json, (SELECT json_group_array(model) FROM (SELECT model FROM session_models m WHERE m.session_id = s.session_id ORDER BY model))) AS models_json`;
+
+/**
+ * Requests without a session id are not lost from the per-session views: they group per tool
+ * token and hour into "No session" rows whose ids are `nosession:<tool>:<hour start ms>`.
+ */
+export const NO_SESSION_PREFIX = 'nosession:';
+const HOUR_MS = 3_600_000;
+const SESSION_COLS = ['session_id', 'first_ts', 'last_ts', 'tool', 'project', ...SUM_COLUMNS, 'via_gateway', 'imported'];
+const NO_SESSION_MODEL = 'coalesce(served_model, requested_model)';
+/** `sessions` and the "No session" groups as one relation with the `sessions` columns plus models_json. */
+const noSessionGroups = (extraWhere: string) => `SELECT '${NO_SESSION_PREFIX}' || tool || ':' || (ts_start / ${HOUR_MS} * ${HOUR_MS}) AS session_id,
+    min(ts_start) AS first_ts, max(ts_start) AS last_ts, tool, NULL AS project, ${REQUEST_SUMS},
+    max(CASE WHEN source = 'gateway' THEN 1 ELSE 0 END) AS via_gateway, max(CASE WHEN source = 'import' THEN 1 ELSE 0 END) AS imported,
+    (SELECT json_group_array(model) FROM (SELECT DISTINCT ${NO_SESSION_MODEL} AS model FROM requests r2
+      WHERE r2.session_id IS NULL AND r2.counted = 1 AND r2.tool = requests.tool AND r2.ts_start / ${HOUR_MS} = requests.ts_start / ${HOUR_MS}
+        AND ${NO_SESSION_MODEL} IS NOT NULL ORDER BY model)) AS models_json
+  FROM requests WHERE session_id IS NULL AND counted = 1 ${extraWhere} GROUP BY tool, ts_start / ${HOUR_MS}`;
+const ALL_SESSIONS = `(SELECT ${SESSION_COLS.join(', ')}, NULL AS models_json FROM sessions UNION ALL ${noSessionGroups('')})`;
+
+/** The tool and hour of a "No session" id, or null for a real session id. */
+export function parseNoSessionId(id: string): { tool: string; hourStart: number } | null {
+  if (!id.startsWith(NO_SESSION_PREFIX)) return null;
+  const rest = id.slice(NO_SESSION_PREFIX.length);
+  const at = rest.lastIndexOf(':');
+  const hourStart = Number(rest.slice(at + 1));
+  if (at < 1 || !Number.isSafeInteger(hourStart) || hourStart % HOUR_MS !== 0) return null;
+  return { tool: rest.slice(0, at), hourStart };
+}
 
 function n(v: unknown): number {
   if (v === null || v === undefined) return 0;
@@ -312,13 +340,14 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     if (q.search !== undefined && q.search.trim() !== '') {
       const like = likeAnywhere(q.search.trim());
       where.push(`(s.session_id LIKE ? ESCAPE '\\' OR coalesce(s.project, '') LIKE ? ESCAPE '\\' OR s.tool LIKE ? ESCAPE '\\'
+        OR coalesce(s.models_json, '') LIKE ? ESCAPE '\\'
         OR EXISTS (SELECT 1 FROM session_models m WHERE m.session_id = s.session_id AND m.model LIKE ? ESCAPE '\\'))`);
-      params.push(like, like, like, like);
+      params.push(like, like, like, like, like);
     }
     const w = whereSql(where);
-    const total = n((stmt(`SELECT count(*) AS c FROM sessions s ${w}`).get(...params) as Raw).c);
+    const total = n((stmt(`SELECT count(*) AS c FROM ${ALL_SESSIONS} s ${w}`).get(...params) as Raw).c);
     // The session id breaks ties so pages never overlap or skip rows.
-    const rows = stmt(`SELECT s.*, ${MODELS_SQL} FROM sessions s ${w} ORDER BY ${SORT_SQL[sort]} ${dir}, s.session_id ${dir} LIMIT ? OFFSET ?`)
+    const rows = stmt(`SELECT s.${SESSION_COLS.join(', s.')}, ${MODELS_SQL} FROM ${ALL_SESSIONS} s ${w} ORDER BY ${SORT_SQL[sort]} ${dir}, s.session_id ${dir} LIMIT ? OFFSET ?`)
       .all(...params, limit, offset) as Raw[];
     return { total, sessions: rows.map(sessionOf) };
   };
@@ -326,7 +355,18 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   const getSession = (id: string, page: { limit?: number; offset?: number } = {}): SessionDetail | null => {
     const limit = intIn(page.limit, 'limit', 5000, 1, 100_000);
     const offset = intIn(page.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM sessions s WHERE s.session_id = ?`).get(id) as Raw | undefined;
+    const none = parseNoSessionId(id);
+    if (none !== null) {
+      // One "No session" group: that tool's counted requests without a session id in that hour.
+      const span = 'AND tool = ? AND ts_start >= ? AND ts_start < ?';
+      const args = [none.tool, none.hourStart, none.hourStart + HOUR_MS];
+      const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM (${noSessionGroups(span)}) s`).get(...args) as Raw | undefined;
+      if (row === undefined) return null;
+      const requests = stmt(`SELECT * FROM requests WHERE session_id IS NULL AND counted = 1 ${span} ORDER BY ts_start, id LIMIT ? OFFSET ?`)
+        .all(...args, limit, offset) as Raw[];
+      return { session: sessionOf(row), requests: withAttempts(requests) };
+    }
+    const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM (SELECT *, NULL AS models_json FROM sessions) s WHERE s.session_id = ?`).get(id) as Raw | undefined;
     if (row === undefined) return null;
     const requests = stmt('SELECT * FROM requests WHERE session_id = ? ORDER BY ts_start, id LIMIT ? OFFSET ?').all(id, limit, offset) as Raw[];
     return { session: sessionOf(row), requests: withAttempts(requests) };
@@ -422,9 +462,10 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     switch (q.by) {
       case 'session':
         // Session rollups hold whole sessions; a window needs the rows themselves.
+        // Requests without a session id count too, in their "No session" groups.
         rows = unbounded
-          ? stmt(`SELECT session_id AS key, ${ROLLUP_SUMS} FROM sessions GROUP BY session_id ${byCost} LIMIT ?`).all(limit) as Raw[]
-          : fromRequests(range, 'session_id', ['session_id IS NOT NULL'], byCost, limit);
+          ? stmt(`SELECT session_id AS key, ${ROLLUP_SUMS} FROM ${ALL_SESSIONS} s GROUP BY session_id ${byCost} LIMIT ?`).all(limit) as Raw[]
+          : fromRequests(range, `coalesce(session_id, '${NO_SESSION_PREFIX}' || tool || ':' || (ts_start / ${HOUR_MS} * ${HOUR_MS}))`, [], byCost, limit);
         break;
       case 'day':
       case 'model':
@@ -440,6 +481,10 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
         }
         break;
       }
+      case 'hour':
+        // Keys are the hour's start in ms since the epoch (UTC hours; the reader labels them locally).
+        rows = fromRequests(range, `ts_start / ${HOUR_MS} * ${HOUR_MS}`, [], 'ORDER BY key ASC', limit);
+        break;
       case 'target':
       case 'route':
       case 'arm':
@@ -450,7 +495,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
         rows = fromRequests(range, "coalesce(json_extract(tags, ?), '')", [], byCost, limit, [tagPath(q.tagKey)]);
         break;
       default:
-        throw new InvalidRequestError(`Unknown report grouping ${JSON.stringify(String((q as { by: unknown }).by).slice(0, 40))}; use day, model, tool, session, target, route, arm or tag.`);
+        throw new InvalidRequestError(`Unknown report grouping ${JSON.stringify(String((q as { by: unknown }).by).slice(0, 40))}; use day, hour, model, tool, session, target, route, arm or tag.`);
     }
     return rows.map((r) => ({ key: String(r.key ?? ''), ...sumsOf(r) }));
   };

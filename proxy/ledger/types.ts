@@ -182,7 +182,7 @@ export interface SessionDetail {
   requests: RequestRecord[];
 }
 
-export type ReportBy = 'day' | 'model' | 'tool' | 'session' | 'target' | 'route' | 'arm' | 'tag';
+export type ReportBy = 'day' | 'hour' | 'model' | 'tool' | 'session' | 'target' | 'route' | 'arm' | 'tag';
 
 export interface ReportQuery {
   by: ReportBy;
