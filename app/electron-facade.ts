@@ -4,8 +4,8 @@
 /** An image handle; the app only creates and passes them on. */
 export type NativeImageLike = object;
 
-export interface NativeImageApi {
-  createFromPath(path: string): NativeImageLike;
+export interface NativeImageApi<Image = NativeImageLike> {
+  createFromPath(path: string): Image;
 }
 
 /** The fields of Electron's MenuItemConstructorOptions the tray menu sets. */
@@ -22,20 +22,20 @@ export interface MenuItemOptions {
 
 export type MenuLike = object;
 
-export interface MenuApi {
-  buildFromTemplate(template: MenuItemOptions[]): MenuLike;
+export interface MenuApi<Menu = MenuLike> {
+  buildFromTemplate(template: MenuItemOptions[]): Menu;
 }
 
-export interface TrayApi {
-  setImage(image: NativeImageLike): void;
+export interface TrayApi<Image = NativeImageLike, Menu = MenuLike> {
+  setImage(image: Image): void;
   setToolTip(text: string): void;
-  setContextMenu(menu: MenuLike | null): void;
+  setContextMenu(menu: Menu | null): void;
   on(event: 'click' | 'double-click', listener: () => void): void;
   destroy(): void;
 }
 
-export interface TrayConstructor {
-  new (image: NativeImageLike): TrayApi;
+export interface TrayConstructor<Image = NativeImageLike, Menu = MenuLike> {
+  new (image: Image): TrayApi<Image, Menu>;
 }
 
 export interface WebPreferences {
@@ -50,14 +50,14 @@ export interface WebPreferences {
   spellcheck: boolean;
 }
 
-export interface BrowserWindowOptions {
+export interface BrowserWindowOptions<Image = NativeImageLike> {
   width: number;
   height: number;
   minWidth?: number;
   minHeight?: number;
   show: boolean;
   title: string;
-  icon?: NativeImageLike;
+  icon?: Image;
   autoHideMenuBar?: boolean;
   webPreferences: WebPreferences;
 }
@@ -92,8 +92,8 @@ export interface BrowserWindowApi {
   on(event: 'closed' | 'ready-to-show', listener: () => void): void;
 }
 
-export interface BrowserWindowConstructor {
-  new (options: BrowserWindowOptions): BrowserWindowApi;
+export interface BrowserWindowConstructor<Image = NativeImageLike> {
+  new (options: BrowserWindowOptions<Image>): BrowserWindowApi;
 }
 
 export interface NotificationOptions {
@@ -179,14 +179,18 @@ export interface AppApi {
   readonly dock?: { hide(): void; show(): Promise<void> | void };
 }
 
-/** What `require('electron')` provides in the main process, narrowed to what Sluice calls. */
-export interface ElectronFacade {
+/**
+ * What `require('electron')` provides in the main process, narrowed to what Sluice calls. The
+ * image and menu handles are opaque to the app; app/electron-typings.check.ts instantiates them
+ * with Electron's own NativeImage and Menu to check the facade against electron.d.ts.
+ */
+export interface ElectronFacade<Image = NativeImageLike, Menu = MenuLike> {
   app: AppApi;
-  Tray: TrayConstructor;
-  Menu: MenuApi;
-  BrowserWindow: BrowserWindowConstructor;
+  Tray: TrayConstructor<Image, Menu>;
+  Menu: MenuApi<Menu>;
+  BrowserWindow: BrowserWindowConstructor<Image>;
   Notification: NotificationConstructor;
-  nativeImage: NativeImageApi;
+  nativeImage: NativeImageApi<Image>;
   shell: ShellApi;
   ipcMain: IpcMainApi;
   session: { readonly defaultSession: SessionApi };
