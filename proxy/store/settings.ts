@@ -268,7 +268,17 @@ export interface SettingsStore {
 
 /** A content hash of parsed settings: equal content, equal revision, in every process. */
 export function settingsRevision(s: Settings): string {
-  return createHash('sha256').update(JSON.stringify(s)).digest('base64url').slice(0, 22);
+  return createHash('sha256').update(canonicalJson(s)).digest('base64url').slice(0, 22);
+}
+
+/** JSON with object keys sorted: parsing fills defaults in an order that depends on the input. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+    return `{${entries.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 /**
