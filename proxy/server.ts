@@ -98,11 +98,11 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
   const app = createApp(deps);
   return (req, res) => {
     let url = req.url ?? '/';
-    const requestId = newRequestId();
+    let requestId = '';
     const fail = (err: unknown) => {
       const gerr = asGatewayError(err);
       deps.onError?.(gerr, { method: req.method ?? 'GET', url });
-      sendError(res, gerr, requestId);
+      sendError(res, gerr, requestId || newRequestId());
     };
     // Absolute-form (RFC 9112 §3.2.2) is routed as its origin-form path, or refused: every
     // route below, express's included, sees only a target naming this gateway.
@@ -119,6 +119,7 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       app(req, res);
       return;
     }
+    requestId = newRequestId();
     try {
       checkRequestOrigin(req.headers as Record<string, string>, { allowedOrigins: deps.allowedOrigins() });
       url = normalizeRequestTarget(url, { self: deps.selfAuthorities(), scope: '/v1/' });
