@@ -80,14 +80,21 @@ function decodeLoose(s: string): string {
   return s.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-/** Whether a path needs the slow path: a dot, an escape or a backslash anywhere in it. */
-function needsScan(path: string): boolean {
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    if (c === DOT || c === PERCENT || c === BACKSLASH || c === HASH) return true;
+/**
+ * Where the path part of `target` ends (its `?` or its length), negated minus one when the path
+ * needs the slow path: a dot, an escape, a backslash or a `#` anywhere in it. One scan, no copy.
+ */
+function scanPath(target: string): number {
+  let suspicious = false;
+  let i = 0;
+  for (; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === QUESTION) break;
+    if (c === DOT || c === PERCENT || c === BACKSLASH || c === HASH) suspicious = true;
   }
-  return false;
+  return suspicious ? -i - 1 : i;
 }
+
 
 /**
  * RFC 3986 §5.2.4 remove_dot_segments over raw `.` and `..` segments, except that climbing
@@ -134,14 +141,20 @@ export interface RequestTargetOptions {
  */
 export function normalizeRequestTarget(target: string, opts: RequestTargetOptions): string {
   const t = reduceAbsoluteForm(target, opts.self);
-  const q = t.indexOf('?');
-  const path = q === -1 ? t : t.slice(0, q);
-  const clean = needsScan(path) ? resolvePath(path) : path;
-  if (!clean.startsWith(opts.scope)) {
-    throw new RequestTargetRefusedError(`its path resolves outside ${opts.scope}, the only paths Sluice forwards`);
+  const scanned = scanPath(t);
+  if (scanned >= 0) {
+    // The common case: nothing to resolve; the scope check reads the path in place.
+    if (scanned < opts.scope.length || !t.startsWith(opts.scope)) throw outsideScope(opts.scope);
+    return t;
   }
-  if (clean === path) return t;
-  return q === -1 ? clean : clean + t.slice(q);
+  const end = -scanned - 1;
+  const clean = resolvePath(t.slice(0, end));
+  if (!clean.startsWith(opts.scope)) throw outsideScope(opts.scope);
+  return clean + t.slice(end);
+}
+
+function outsideScope(scope: string): RequestTargetRefusedError {
+  return new RequestTargetRefusedError(`its path resolves outside ${scope}, the only paths Sluice forwards`);
 }
 
 /**
@@ -151,9 +164,9 @@ export function normalizeRequestTarget(target: string, opts: RequestTargetOption
  */
 export function isForwardablePath(pathAndQuery: string): boolean {
   if (pathAndQuery.charCodeAt(0) !== SLASH || pathAndQuery.charCodeAt(1) === SLASH) return false;
-  const q = pathAndQuery.indexOf('?');
-  const path = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
-  if (!needsScan(path)) return true;
+  const scanned = scanPath(pathAndQuery);
+  if (scanned >= 0) return true;
+  const path = pathAndQuery.slice(0, -scanned - 1);
   if (path.includes('#')) return false;
   const segs = path.split('/');
   for (let i = 1; i < segs.length; i++) {
