@@ -27,6 +27,8 @@ export interface GatewayEvents {
   'request:start': RequestStartEvent;
   /** The ledger row of a finished request (metadata only). */
   'request:end': LedgerRow;
+  /** Rows were committed to the ledger: queries now see them (the dashboard reloads on this). */
+  'ledger:flush': { rows: number; inserted: number };
   alert: AlertEvent;
 }
 

@@ -274,9 +274,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       keychainWarned = true;
     },
   });
-  const ledger = opts.ledger === undefined ? openLedger(join(opts.dataDir, 'ledger.sqlite')) : opts.ledger;
-  const prices = await loadBundledPrices();
   const events = createEventBus((err, type) => logger.warn(`a ${type} listener failed: ${(err as Error).message}`));
+  // The dashboard reloads its figures when rows are committed, not when a request ends (the row
+  // may still be in the ledger's 100 ms batch then).
+  const ledger = opts.ledger === undefined
+    ? openLedger(join(opts.dataDir, 'ledger.sqlite'), { onFlush: (f) => events.emit('ledger:flush', { rows: f.rows, inserted: f.inserted }) })
+    : opts.ledger;
+  const prices = await loadBundledPrices();
   const metering = createMetering({
     ledger,
     onRow: (row) => events.emit('request:end', row),

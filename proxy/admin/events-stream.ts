@@ -1,5 +1,5 @@
 // GET /admin/api/events: the gateway's event bus as Server-Sent Events (request:start, a
-// request:end trimmed to safe metadata, alert), heartbeats, and clean teardown on disconnect or
+// request:end trimmed to safe metadata, ledger when rows are committed, alert), heartbeats, and clean teardown on disconnect or
 // shutdown. Imports the bus and ledger types only; never express.
 import type { ServerResponse } from 'node:http';
 import type { EventBus } from '../events.js';
@@ -70,6 +70,7 @@ export function createEventStreams(bus: EventBus, opts: { heartbeatMs?: number }
       const offs = [
         bus.on('request:start', (e) => send('request:start', e)),
         bus.on('request:end', (r) => send('request:end', toRequestEndEvent(r))),
+        bus.on('ledger:flush', (f) => send('ledger', f)),
         bus.on('alert', (a) => send('alert', a)),
       ];
       // An SSE comment: keeps proxies and idle timers from closing a quiet stream.

@@ -38,10 +38,13 @@ export class LiveFeed {
   readonly max: number;
   #source: EventSourceLike | null = null;
   #onEnd: ((e: RequestEndEvent) => void) | null;
+  #onLedger: (() => void) | null;
 
-  constructor(opts: { max?: number; onEnd?: (e: RequestEndEvent) => void } = {}) {
+  /** `onLedger`: rows were committed to the ledger, so figures read from it are now current. */
+  constructor(opts: { max?: number; onEnd?: (e: RequestEndEvent) => void; onLedger?: () => void } = {}) {
     this.max = opts.max ?? 50;
     this.#onEnd = opts.onEnd ?? null;
+    this.#onLedger = opts.onLedger ?? null;
   }
 
   connect(open: () => EventSourceLike): void {
@@ -54,6 +57,7 @@ export class LiveFeed {
     src.onerror = () => { this.status = src.readyState === 2 ? 'closed' : 'reconnecting'; };
     src.addEventListener('request:start', (e) => this.start(JSON.parse(e.data) as RequestStartEvent));
     src.addEventListener('request:end', (e) => this.end(JSON.parse(e.data) as RequestEndEvent));
+    src.addEventListener('ledger', () => this.#onLedger?.());
   }
 
   start(e: RequestStartEvent): void {

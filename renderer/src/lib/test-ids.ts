@@ -116,6 +116,11 @@ export const T = {
   captureBanner: 'capture-banner',
   captureBannerOff: 'capture-banner-off',
   overviewBudget: (id: string) => `overview-budget-${id}`,
+  overviewHistory: 'overview-history',
+  overviewChart: 'overview-chart',
+  overviewRange: (r: string) => `overview-range-${r}`,
+  overviewCache: 'overview-cache',
+  overviewTop: 'overview-top',
 
   tools: 'page-tools',
   toolCard: (id: string) => `tool-${id}`,
