@@ -37,26 +37,46 @@ export function buildNeeded(root) {
 
 /**
  * Can the tray app run here? Each check names what failed: the user should learn whether to
- * reinstall, to allow the Electron download, or that this machine simply has no display.
+ * reinstall, to build, that this machine simply has no display, or that the Electron binary is
+ * not downloaded yet. Electron (since 41) no longer downloads its binary at `npm install`: the
+ * package fetches it on first use, with its own install.js. Such a result carries `download`,
+ * the script to run; the checks that need no network come first, so a machine that could not
+ * show a tray anyway never tries to download one.
  */
 export function electronCheck({ root, env, platform }) {
   if (env.SLUICE_HEADLESS === '1') return { ok: false, why: 'SLUICE_HEADLESS=1 asks for the headless gateway' };
   const pkgDir = join(root, 'node_modules', 'electron');
   if (!existsSync(join(pkgDir, 'package.json'))) {
-    return { ok: false, why: 'no Electron binary: node_modules/electron is not installed (it is an optional dependency, and its install step downloads the binary, which needs network access)' };
+    return { ok: false, why: 'no Electron binary: node_modules/electron is not installed (it is an optional dependency; `npm install` with network access brings it)' };
   }
-  // node_modules/electron/index.js resolves the binary the same way: dist/ + the name in path.txt.
-  const pathTxt = join(pkgDir, 'path.txt');
-  if (!existsSync(pathTxt)) {
-    return { ok: false, why: 'no Electron binary: node_modules/electron/path.txt is missing, so its binary download failed or was skipped (re-run `npm install` with network access)' };
-  }
-  const binary = join(env.ELECTRON_OVERRIDE_DIST_PATH || join(pkgDir, 'dist'), readFileSync(pathTxt, 'utf8').trim());
-  if (!existsSync(binary)) return { ok: false, why: `no Electron binary: ${relative(root, binary)} does not exist` };
+  if (!existsSync(join(root, 'dist', 'app', 'main.js'))) return { ok: false, why: 'dist/app/main.js is missing (the tray app is not built)' };
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     return { ok: false, why: 'no graphical display: DISPLAY and WAYLAND_DISPLAY are unset, so a tray app cannot show' };
   }
-  if (!existsSync(join(root, 'dist', 'app', 'main.js'))) return { ok: false, why: 'dist/app/main.js is missing (the tray app is not built)' };
+  const install = join(pkgDir, 'install.js');
+  const download = existsSync(install) ? install : undefined;
+  // node_modules/electron/index.js resolves the binary the same way: dist/ + the name in path.txt.
+  const pathTxt = join(pkgDir, 'path.txt');
+  if (!existsSync(pathTxt)) {
+    return { ok: false, download, why: 'no Electron binary: node_modules/electron/path.txt is missing, so the binary has not been downloaded (Electron fetches it on first start, which needs network access)' };
+  }
+  const binary = join(env.ELECTRON_OVERRIDE_DIST_PATH || join(pkgDir, 'dist'), readFileSync(pathTxt, 'utf8').trim());
+  if (!existsSync(binary)) return { ok: false, download, why: `no Electron binary: ${relative(root, binary)} does not exist` };
   return { ok: true, binary };
+}
+
+/**
+ * Runs Electron's own download step (what `require('electron')` would do on first use) and
+ * checks again. Bounded in time; a failed download leaves the headless fallback, with its reason.
+ */
+export function downloadElectron(check, { root, env, platform, timeoutMs = 300_000, stdio = 'inherit' }) {
+  if (check.ok || !check.download) return check;
+  console.log('Sluice: downloading the Electron binary (first start of the tray app)...');
+  const r = spawnSync(process.execPath, [check.download], { cwd: root, env, stdio, timeout: timeoutMs });
+  const again = electronCheck({ root, env, platform });
+  if (again.ok) return again;
+  const how = r.error ? r.error.message : r.status !== 0 ? `it exited with ${r.status ?? r.signal}` : 'it finished without a binary';
+  return { ok: false, why: `${check.why}; the download did not complete (${how})` };
 }
 
 function run(cmd, args, env) {
@@ -81,7 +101,7 @@ function main() {
       console.error('sluice: the build failed; running the previous build in dist/.');
     }
   }
-  const e = electronCheck({ root: ROOT, env, platform: process.platform });
+  const e = downloadElectron(electronCheck({ root: ROOT, env, platform: process.platform }), { root: ROOT, env, platform: process.platform });
   if (e.ok) {
     console.log('Sluice: starting the tray app.');
     const child = run(e.binary, [join(ROOT, 'dist', 'app', 'main.js'), ...process.argv.slice(2)], env);

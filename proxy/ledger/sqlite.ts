@@ -2,6 +2,7 @@
 // same code runs in plain Node and in Electron's main process, whatever their ABI). Owns
 // opening with the pragmas every Sluice database shares, pragma reads and transactions;
 // must not import anything of the ledger's.
+import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 
 export type Db = DatabaseSync;
@@ -28,6 +29,10 @@ export interface OpenOptions {
  * db.prepare('SELECT 1').get();
  */
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
+  // A new file is created owner-only before SQLite opens it (SQLite gives -wal and -shm the
+  // database file's mode), so spend and session history are never readable by other local
+  // users, even for the moment before the gateway's data-dir check runs. 'a' never truncates.
+  if (!opts.readonly && path !== ':memory:' && !path.startsWith('file:')) closeSync(openSync(path, 'a', 0o600));
   const db = new DatabaseSync(path, {
     readOnly: opts.readonly ?? false,
     enableForeignKeyConstraints: true,

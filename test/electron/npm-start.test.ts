@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { startMockUpstream } from '../mock-upstream.js';
 import { loadStartScript as load, ROOT, START_SCRIPT as START } from './start-script.js';
 
-async function fakeRoot(layout: { pkg?: boolean; pathTxt?: string; binary?: boolean; main?: boolean }): Promise<string> {
+async function fakeRoot(layout: { pkg?: boolean; pathTxt?: string; binary?: boolean; main?: boolean; install?: string }): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'sluice-start-'));
   const pkg = join(root, 'node_modules', 'electron');
   if (layout.pkg) {
     await mkdir(join(pkg, 'dist'), { recursive: true });
-    await writeFile(join(pkg, 'package.json'), '{"name":"electron","version":"38.8.6"}');
+    await writeFile(join(pkg, 'package.json'), '{"name":"electron","version":"45.6.1"}');
   }
+  if (layout.install !== undefined) await writeFile(join(pkg, 'install.js'), layout.install);
   if (layout.pathTxt !== undefined) await writeFile(join(pkg, 'path.txt'), layout.pathTxt);
   if (layout.binary) await writeFile(join(pkg, 'dist', 'electron'), '');
   if (layout.main) {
@@ -30,11 +31,12 @@ test('electronCheck names the failed check at each step, and finds a complete in
   const { electronCheck } = await load();
   const display = { DISPLAY: ':0' };
   const cases: [Parameters<typeof fakeRoot>[0], Record<string, string>, RegExp | null][] = [
-    [{}, display, /node_modules\/electron is not installed .*needs network access/],
-    [{ pkg: true }, display, /path\.txt is missing/],
-    [{ pkg: true, pathTxt: 'electron' }, display, /node_modules\/electron\/dist\/electron does not exist/],
-    [{ pkg: true, pathTxt: 'electron', binary: true }, {}, /no graphical display: DISPLAY and WAYLAND_DISPLAY are unset/],
-    [{ pkg: true, pathTxt: 'electron', binary: true }, display, /dist\/app\/main\.js is missing/],
+    [{}, display, /node_modules\/electron is not installed .*network access/],
+    [{ pkg: true }, display, /dist\/app\/main\.js is missing/],
+    // No display: said before anything would be downloaded.
+    [{ pkg: true, main: true }, {}, /no graphical display: DISPLAY and WAYLAND_DISPLAY are unset/],
+    [{ pkg: true, main: true }, display, /path\.txt is missing, so the binary has not been downloaded/],
+    [{ pkg: true, pathTxt: 'electron', main: true }, display, /node_modules\/electron\/dist\/electron does not exist/],
     [{ pkg: true, pathTxt: 'electron', binary: true, main: true }, { ...display, SLUICE_HEADLESS: '1' }, /SLUICE_HEADLESS=1/],
     [{ pkg: true, pathTxt: 'electron\n', binary: true, main: true }, display, null],
     [{ pkg: true, pathTxt: 'electron', binary: true, main: true }, { WAYLAND_DISPLAY: 'wayland-0' }, null],
@@ -58,6 +60,41 @@ test('electronCheck names the failed check at each step, and finds a complete in
     await mkdir(join(root, 'node_modules', 'electron', 'dist', 'Electron.app', 'Contents', 'MacOS'), { recursive: true });
     await writeFile(join(root, 'node_modules', 'electron', 'dist', 'Electron.app', 'Contents', 'MacOS', 'Electron'), '');
     assert.equal(electronCheck({ root, env: {}, platform: 'darwin' }).ok, true);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a missing Electron binary is fetched with the package\'s own install.js, once a tray could show; a failed fetch says why', async () => {
+  const { downloadElectron, electronCheck } = await load();
+  const display = { DISPLAY: ':0' };
+  // Stand-ins for node_modules/electron/install.js: one that lays the binary out as Electron's
+  // does (dist/<binary> + path.txt), one that fails the way an offline machine does.
+  const fetches = `const { mkdirSync, writeFileSync } = require('node:fs');
+mkdirSync(__dirname + '/dist', { recursive: true });
+writeFileSync(__dirname + '/dist/electron', '');
+writeFileSync(__dirname + '/path.txt', 'electron');`;
+  const offline = "console.error('getaddrinfo ENOTFOUND'); process.exit(1);";
+  for (const [install, expectOk] of [[fetches, true], [offline, false]] as const) {
+    const root = await fakeRoot({ pkg: true, main: true, install });
+    try {
+      const first = electronCheck({ root, env: display, platform: 'linux' });
+      assert.equal(first.ok, false);
+      assert.equal((first as { download?: string }).download, join(root, 'node_modules', 'electron', 'install.js'));
+      const after = downloadElectron(first, { root, env: { ...process.env, ...display }, platform: 'linux', timeoutMs: 30_000, stdio: 'ignore' });
+      if (expectOk) assert.deepEqual(after, { ok: true, binary: join(root, 'node_modules', 'electron', 'dist', 'electron') });
+      else assert.match((after as { why: string }).why, /has not been downloaded.*; the download did not complete \(it exited with 1\)/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+  // Without a display nothing is downloaded: the check stops before the binary.
+  const root = await fakeRoot({ pkg: true, main: true, install: fetches });
+  try {
+    const noDisplay = electronCheck({ root, env: {}, platform: 'linux' });
+    assert.equal((noDisplay as { download?: string }).download, undefined);
+    assert.equal(downloadElectron(noDisplay, { root, env: {}, platform: 'linux', stdio: 'ignore' }), noDisplay);
+    assert.equal(existsSync(join(root, 'node_modules', 'electron', 'path.txt')), false);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
