@@ -22,7 +22,7 @@ test('USD fields: empty clears, amounts are read, mistakes are named', () => {
   }
   assert.deepEqual(parseUsd('0'), { ok: false, error: 'Enter an amount above $0, or leave it empty for no limit.' });
   assert.deepEqual(parseUsd('0.00'), { ok: false, error: 'Enter an amount above $0, or leave it empty for no limit.' });
-  assert.deepEqual(parseUsd('1000000.01'), { ok: false, error: 'At most $1,000,000.' });
+  assert.deepEqual(parseUsd('1000000.01'), { ok: false, error: 'At most $1,000,000.00.' });
   assert.equal(usdField(null), '');
   assert.equal(usdField(0.002), '0.002', 'small budgets are not rounded away');
 });
