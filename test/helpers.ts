@@ -95,3 +95,18 @@ export function headerMap(raw: readonly string[]): Map<string, string[]> {
   }
   return m;
 }
+
+/**
+ * Polls `probe` until it returns something other than undefined/false, or fails after
+ * `timeoutMs` naming `what`. For conditions another task or process brings about: a deadline
+ * instead of a count of fixed sleeps, so a loaded machine only makes it slower, never red.
+ */
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

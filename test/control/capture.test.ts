@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { authHeaders, rawRequest } from '../helpers.js';
+import { authHeaders, rawRequest, until } from '../helpers.js';
 import { startControlStack, messagesBody, ADMIN_TOKEN, type ControlStack } from './stack.js';
 import type { ProxyRequest } from '../../proxy/gateway.js';
 
@@ -60,7 +60,7 @@ test('capture on: redacted request bodies on disk, loud warning, deleted after r
   assert.equal(audit[0].source, 'admin');
 
   // The response file is written when the response ends, just after the client has it.
-  for (let i = 0; i < 500 && !(await readdir(dir)).some((f) => f.endsWith('.response.json')); i++) await new Promise((res) => setTimeout(res, 10));
+  await until(async () => (await readdir(dir)).some((f) => f.endsWith('.response.json')), 'the response capture file');
   clock += 25 * 3_600_000;
   await admin('PUT', '/capture', { retentionHours: 24 }); // any change sweeps
   assert.deepEqual(await readdir(dir), []);
@@ -77,9 +77,13 @@ test('response capture through the proposed onResponse hook (fake gateway side)'
   tap!.chunk(Buffer.from('example.org now"}}\n\n'));
   tap!.end();
   const dir = join(s.dataDir, 'capture');
-  let files: string[] = [];
-  for (let i = 0; i < 500 && files.length < 2; i++) { files = (await readdir(dir)).filter((f) => f.includes('sluice_fake1')); await new Promise((r) => setTimeout(r, 10)); }
-  assert.ok(files.some((f) => f.endsWith('.response.json')), `files: ${JSON.stringify(await readdir(dir))} logs: ${s.logs.slice(-5).join(' / ')}`);
+  // Only finished files count: an atomic write's temporary file (`.<name>.<pid>.<rand>.tmp`)
+  // also carries the request id, and counting it ended this wait early on a loaded machine.
+  const finished = (f: string) => f.includes('sluice_fake1') && f.endsWith('.json');
+  const files = await until(async () => {
+    const now = (await readdir(dir)).filter(finished);
+    return now.some((f) => f.endsWith('.response.json')) ? now : undefined;
+  }, `the response file of sluice_fake1 (logs: ${s.logs.slice(-5).join(' / ')})`);
   const resp = JSON.parse(await readFile(join(dir, files.find((f) => f.endsWith('.response.json'))!), 'utf8'));
   assert.equal(resp.meta.status, 200, s.logs.filter((l) => l.includes('capture')).join('\n'));
   assert.equal(resp.body, 'event: content_block_delta\ndata: {"delta":{"text":"mail [REDACTED:email] now"}}\n\n');
@@ -93,14 +97,14 @@ test('response capture through the real gateway: header on the response, body on
   assert.equal(r.headers['x-sluice-capture'], 'on', 'the client is told its request was captured');
   const sent = JSON.parse(r.body.toString()) as { id: string };
   const dir = join(s.dataDir, 'capture');
-  let doc: { meta: { status: number }; body: { id?: string } } | undefined;
-  for (let i = 0; i < 500 && !doc; i++) {
+  type Doc = { meta: { status: number }; body: { id?: string } };
+  const doc = await until(async () => {
     for (const f of (await readdir(dir)).filter((x) => x.endsWith('.response.json'))) {
-      const d = JSON.parse(await readFile(join(dir, f), 'utf8'));
-      if (d.body?.id === sent.id) doc = d;
+      const d = JSON.parse(await readFile(join(dir, f), 'utf8')) as Doc;
+      if (d.body?.id === sent.id) return d;
     }
-    if (!doc) await new Promise((res) => setTimeout(res, 10));
-  }
+    return undefined;
+  }, `the captured response of message ${sent.id}`).catch(() => undefined);
   assert.ok(doc, `the response of message ${sent.id} was captured`);
   assert.equal(doc.meta.status, 200);
   assert.deepEqual(doc.body, sent, 'the captured response is what the client received');
