@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResponseSink } from '../pipeline/forward.js';
-import { UpstreamUnreachableError } from '../errors.js';
+import { UpstreamClosedError } from '../errors.js';
 import { anthropicUpstreamToChatWrapper, chatUpstreamWrapper } from './translate-sinks.js';
 
 function recorder() {
@@ -66,7 +66,7 @@ test('a connection lost mid-stream: Anthropic clients get the sink failure, chat
   const a = recorder();
   const w1 = chatUpstreamWrapper({ requestedModel: 'm', targetModel: 't', requestId: 'r', client: 'anthropic' })(a.sink, a.hooks);
   w1.sink.start(200, { 'content-type': 'text/event-stream' });
-  const err = new UpstreamUnreachableError('http://x', 'ECONNRESET');
+  const err = new UpstreamClosedError('http://x', 'ECONNRESET', 0);
   w1.sink.fail(err);
   assert.equal(a.out.failed, err);
 
@@ -74,7 +74,7 @@ test('a connection lost mid-stream: Anthropic clients get the sink failure, chat
   const w2 = chatUpstreamWrapper({ requestedModel: 'm', targetModel: 't', requestId: 'r', client: 'openai-chat' })(c.sink, c.hooks);
   w2.sink.start(200, { 'content-type': 'text/event-stream' });
   w2.sink.fail(err);
-  assert.match(c.out.body, /^data: \{"error":\{"message":"Could not reach upstream http:\/\/x: ECONNRESET","type":"gateway_upstream_unreachable","code":"GATEWAY_UPSTREAM_UNREACHABLE"\}\}\n\ndata: \[DONE\]\n\n$/);
+  assert.match(c.out.body, /^data: \{"error":\{"message":"Upstream http:\/\/x answered, then closed the connection mid-response after 0 body bytes: ECONNRESET\.[^"]*","type":"gateway_upstream_closed","code":"GATEWAY_UPSTREAM_CLOSED"\}\}\n\ndata: \[DONE\]\n\n$/);
   assert.ok(c.out.ended);
 });
 

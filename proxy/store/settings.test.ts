@@ -59,7 +59,9 @@ test('defaults: every field has its documented default', () => {
   assert.equal(s.port, DEFAULT_PORT);
   assert.equal(s.providers.anthropic.baseUrl, DEFAULT_ANTHROPIC_BASE_URL);
   assert.deepEqual(s.security, { allowPassthrough: true, allowedOrigins: [] });
-  assert.deepEqual(s.timeouts, { connectMs: 10_000, firstByteMs: 600_000, idleMs: 600_000 });
+  assert.deepEqual(s.timeouts, { connectMs: 10_000, firstByteMs: 600_000, streamFirstByteMs: 30_000, idleMs: 600_000 });
+  assert.equal(s.resilience.retry.budgetRatio, 0.5);
+  assert.deepEqual(s.resilience.ejection, { baseMs: 1_000, maxMs: 60_000 });
   assert.deepEqual(s.tokens, []);
 });
 
