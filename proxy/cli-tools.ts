@@ -7,6 +7,7 @@ import type { SettingsStore } from './store/settings.js';
 import { openCliSettings } from './cli-settings.js';
 import { createTokenStore } from './store/tokens.js';
 import type { SecretStore } from './store/secrets.js';
+import { sluiceStatusLine, userStatusLine } from './tools/adapters/claude-code.js';
 
 export interface ToolsCliIo {
   stdout: (s: string) => void;
@@ -91,11 +92,25 @@ export async function listTools(io: ToolsCliIo, dataDir: string, secrets: Secret
 
 export async function configureTool(
   io: ToolsCliIo, dataDir: string, secrets: SecretStore, id: string | undefined,
-  o: { dryRun: boolean; undo: boolean; port: number },
+  o: { dryRun: boolean; undo: boolean; port: number; statusLine?: 'add' | 'replace'; statusLineCommand?: string },
 ): Promise<number> {
   if (!id) throw new ToolsCliUsageError(`configure needs a tool: ${listToolAdapters().map((a) => a.id).join(', ')}`);
   const adapter = getToolAdapter(id);
   const ctx = toolContext(io, dataDir, secrets);
+  if (o.statusLine !== undefined) {
+    if (adapter.id !== 'claude-code') throw new ToolsCliUsageError('--statusline is for `sluice configure claude-code` only');
+    if (o.undo) throw new ToolsCliUsageError('--undo takes back the whole configuration, statusLine included; give it without --statusline');
+    ctx.statusLineCommand = o.statusLineCommand ?? statuslineCommand(dataDir);
+    const theirs = await userStatusLine(ctx, sluiceStatusLine(ctx.statusLineCommand));
+    if (theirs !== undefined && o.statusLine !== 'replace') {
+      const shown = JSON.stringify(theirs);
+      io.stdout(`Claude Code already has a statusLine of yours: ${shown.length > 120 ? `${shown.slice(0, 119)}…` : shown}
+`
+        + 'Sluice left it and everything else as it is. To put Sluice\'s there instead (undo brings yours back exactly):\n'
+        + `  sluice configure claude-code --statusline=replace\n`);
+      return 1;
+    }
+  }
   // Tokens are issued through the running gateway when one is up.
   const { settings } = await openCliSettings(dataDir);
 
@@ -134,6 +149,14 @@ export async function configureTool(
   for (const n of r.notes) io.stdout(`note: ${n}\n`);
   io.stdout(`${adapter.label} now uses Sluice at ${baseUrl} with its own token "${adapter.id}". Undo: sluice configure ${adapter.id} --undo\n`);
   return 0;
+}
+
+/** What Claude Code runs: this Node and this CLI file, so it works whatever PATH Claude Code has. */
+export function statuslineCommand(dataDir: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = process.argv[1] ?? 'sluice';
+  const self = /\.[cm]?js$/.test(script) ? `${q(process.execPath)} ${q(script)}` : q(script);
+  return `${self} statusline --data-dir ${q(dataDir)}`;
 }
 
 /** After `serve` is listening: tools configured for another port follow the gateway. */

@@ -28,6 +28,11 @@ export interface ToolContext {
   /** Runs setx / reg / launchctl. Without it the OS-level environment is left alone (and a note says so). */
   run?: (cmd: string, args: string[]) => Promise<RunResult>;
   now?: () => Date;
+  /**
+   * `configure claude-code --statusline`: the command Claude Code's statusLine setting should
+   * run. Unset: the statusLine is left alone, unless an earlier apply wrote it (then it is kept).
+   */
+  statusLineCommand?: string;
 }
 
 /** Where a tool should send its traffic: the gateway root (no /v1) and a Sluice tool token. */

@@ -7,14 +7,55 @@ import { createToolAdapter, onPath, pathExists } from '../adapter.js';
 import type { OwnedKey, ToolPlan } from '../engine.js';
 import { claudeConfigDir, claudeManagedSettingsPath } from '../paths.js';
 import type { ToolAdapter, ToolContext } from '../types.js';
+import type { JsonValue } from '../json-edit.js';
+import { codecFor } from '../codec.js';
+import { loadRecord } from '../record.js';
+import { isDeepStrictEqual } from 'node:util';
 
 const CREDENTIAL_VARS = ['ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_API_KEY'] as const;
 
-export function claudeCodeKeys(): OwnedKey[] {
+export function claudeCodeKeys(statusLine?: JsonValue): OwnedKey[] {
   return [
     { id: 'env.ANTHROPIC_BASE_URL', loc: { kind: 'json', path: ['env', 'ANTHROPIC_BASE_URL'] }, value: (c) => c.baseUrl, baseUrl: true },
     { id: 'env.ANTHROPIC_AUTH_TOKEN', loc: { kind: 'json', path: ['env', 'ANTHROPIC_AUTH_TOKEN'] }, value: (c) => c.token, secret: true },
+    ...(statusLine === undefined ? [] : [{ id: STATUS_LINE_KEY, loc: { kind: 'json' as const, path: ['statusLine'] }, value: () => statusLine }]),
   ];
+}
+
+const STATUS_LINE_KEY = 'statusLine';
+
+/** The statusLine value `configure claude-code --statusline` writes. */
+export function sluiceStatusLine(command: string): JsonValue {
+  return { type: 'command', command, padding: 0 };
+}
+
+/** The statusLine Sluice wrote in an earlier apply (kept on re-apply, e.g. a port change), or undefined. */
+async function appliedStatusLine(ctx: ToolContext): Promise<JsonValue | undefined> {
+  const rec = await loadRecord(ctx.dataDir).catch(() => null);
+  const key = rec?.tools['claude-code']?.files.flatMap((f) => f.keys).find((k) => k.id === STATUS_LINE_KEY);
+  return key && 'value' in key.applied ? key.applied.value as JsonValue : undefined;
+}
+
+/**
+ * The user's own statusLine in Claude Code's settings: one that is there and is neither the one
+ * wanted now nor the one Sluice wrote before. `configure --statusline` never overwrites it
+ * without `--statusline=replace`. Undefined when there is none.
+ */
+export async function userStatusLine(ctx: ToolContext, wanted: JsonValue): Promise<JsonValue | undefined> {
+  const path = join(claudeConfigDir(ctx), 'settings.json');
+  const text = await readFileIfExists(path).catch(() => null);
+  if (text === null) return undefined;
+  let current: JsonValue | undefined;
+  try {
+    current = codecFor('json', path).get(text, { kind: 'json', path: ['statusLine'] });
+  } catch {
+    return undefined; // unparseable: apply refuses it with its own message
+  }
+  // Compared as plain JSON: the parser's objects need not share Object.prototype.
+  const same = (a: JsonValue, b: JsonValue) => isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+  if (current === undefined || same(current, wanted)) return undefined;
+  const ours = await appliedStatusLine(ctx);
+  return ours !== undefined && same(current, ours) ? undefined : current;
 }
 
 /** The `env` names among ANTHROPIC_BASE_URL / AUTH_TOKEN / API_KEY a settings file sets (null: unreadable). */
@@ -67,11 +108,12 @@ export function createClaudeCodeAdapter(): ToolAdapter {
       const dir = claudeConfigDir(ctx);
       const settings = join(dir, 'settings.json');
       const installed = (await pathExists(dir)) || (await onPath(ctx, 'claude'));
-      const notes = [`Writes env.ANTHROPIC_BASE_URL and env.ANTHROPIC_AUTH_TOKEN in ${settings}; every other setting is left as it is.`];
+      const statusLine = ctx.statusLineCommand !== undefined ? sluiceStatusLine(ctx.statusLineCommand) : await appliedStatusLine(ctx);
+      const notes = [`Writes env.ANTHROPIC_BASE_URL and env.ANTHROPIC_AUTH_TOKEN${statusLine !== undefined ? ' and statusLine' : ''} in ${settings}; every other setting is left as it is.`];
       if (ctx.env.ANTHROPIC_BASE_URL) notes.push(`ANTHROPIC_BASE_URL is also exported in your shell; the settings file wins for Claude Code.`);
       return {
         installed,
-        files: [{ path: settings, role: 'Claude Code user settings', format: 'json', defaultIndent: '  ', keys: claudeCodeKeys() }],
+        files: [{ path: settings, role: 'Claude Code user settings', format: 'json', defaultIndent: '  ', keys: claudeCodeKeys(statusLine) }],
         envVars: [],
         notes: installed ? notes : [`Neither ${dir} nor a claude executable on PATH was found.`],
         warnings: await claudeWarnings(ctx, settings),
