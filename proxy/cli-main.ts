@@ -19,6 +19,8 @@ import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from 
 import { ADMIN_RUNTIME_FILE, OpenError, openDashboard } from './admin/cli-open.js';
 import { isRoutingCommand, runRoutingCli, ROUTING_HELP } from './routing/cli.js';
 import { isObserveCommand, ObserveCliUsageError, observeExtension, OBSERVE_HELP, parseTagArgs, runObserveCli } from './observe/index.js';
+import { runStatusline } from './statusline.js';
+import { report, REPORT_HELP } from './cli-report.js';
 
 export interface CliIo {
   cwd?: string;
@@ -51,9 +53,13 @@ Usage:
   sluice sessions show <session-id> [--json]
   sluice import claude-code [--dir DIR]   cost sessions from Claude Code transcripts
   sluice reconcile [--session ID] [--json] gateway vs transcript token counts
+  sluice report daily|weekly|monthly|session|blocks [--since D] [--until D] [--project P] [--tool T]
+        [--model M] [--breakdown] [--json] [--live]   ccusage-style reports (sluice report --help)
   sluice tools [--json]                  what each coding tool is configured to use
   sluice configure <tool> [--dry-run] [--undo] [--port N]
         tools: claude-code, claude-code-vscode, claude-code-cursor, cursor-terminal, cline, shell
+  sluice configure claude-code --statusline[=replace]   also show Sluice in Claude Code's status line
+  sluice statusline                reads Claude Code's statusLine JSON on stdin, prints one line
   sluice open                      a fresh one-time login link to the running gateway's dashboard
   sluice --version | --help
 
@@ -91,8 +97,14 @@ function helpFor(argv: readonly string[]): string | null {
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // Run by Claude Code on every render: never fails, never writes stderr, ignores unknown flags.
+  if (argv[0] === 'statusline') {
+    return runStatusline(io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
   const help = helpFor(argv);
-  if (help !== null) { io.stdout(help); return 0; }
+  if (help !== null) { io.stdout(argv[0] === 'report' ? REPORT_HELP : help); return 0; }
+  // `--statusline=replace` is the only valued form of that flag.
+  argv = argv.map((a) => (a === '--statusline=replace' ? '--statusline-replace' : a));
   // Budgets, policies, guardrails, capture and audit take options of their own.
   if (isControlCommand(argv)) {
     return runControlCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
@@ -127,6 +139,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         undo: { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         tag: { type: 'string', multiple: true },
+        statusline: { type: 'boolean' },
+        'statusline-replace': { type: 'boolean' },
+        project: { type: 'string' },
+        tool: { type: 'string' },
+        model: { type: 'string' },
+        breakdown: { type: 'boolean' },
+        live: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -154,6 +173,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (sub !== 'claude-code') throw new UsageError('expected `sluice import claude-code [--dir DIR]`');
         return await importClaudeCode(io, dataDir, values.dir);
       case 'reconcile': return reconcile(io, dataDir, values);
+      case 'report': return await report(io, dataDir, sub, values);
       case 'open': return await openDashboard({ stdout: io.stdout, stderr: io.stderr, env: io.env, platform: io.platform }, dataDir);
       case 'tools': return await listTools(io, dataDir, secrets(), values.json === true);
       case 'configure': {
@@ -162,7 +182,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const port = values.port !== undefined ? parsePort(values.port)
           : running ? running.port
             : io.env.SLUICE_PORT ? parsePort(io.env.SLUICE_PORT) : (await openSettings(dataDir)).get().port;
-        return await configureTool(io, dataDir, secrets(), sub, { dryRun: values['dry-run'] === true, undo: values.undo === true, port });
+        const statusLine = values['statusline-replace'] ? 'replace' : values.statusline ? 'add' : undefined;
+        return await configureTool(io, dataDir, secrets(), sub, { dryRun: values['dry-run'] === true, undo: values.undo === true, port, statusLine });
       }
       default: throw new UsageError(`unknown command "${cmd}"`);
     }

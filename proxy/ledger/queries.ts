@@ -252,6 +252,34 @@ function tagPath(tagKey: unknown): string {
 
 const MAX_IDS = 100_000;
 
+/** Grouping of `usage()`: an hour (UTC start ms), a local day, ISO week (its Monday), month, or session. */
+export type UsageBucket = 'hour' | 'day' | 'week' | 'month' | 'session';
+
+/** `usage()`: counted rows in a range, optionally filtered, grouped by a bucket (and model). */
+export interface UsageQuery {
+  bucket: UsageBucket;
+  since?: string | number;
+  until?: string | number;
+  tool?: string;
+  /** Substring of the served (else requested) model. */
+  model?: string;
+  /** Substring of the project path (the row's, else its session's). */
+  project?: string;
+  /** One row per (bucket, model) instead of per bucket. */
+  byModel?: boolean;
+}
+
+export interface UsageRow extends UsageSums {
+  key: string;
+  /** The model of a `byModel` row; null otherwise. */
+  model: string | null;
+  firstTs: number;
+  lastTs: number;
+  /** For session buckets: its tool and project (the session's, when the rows have none). */
+  tool: string | null;
+  project: string | null;
+}
+
 export interface Queries {
   listSessions(q?: ListSessionsQuery): SessionPage;
   getSession(id: string, page?: { limit?: number; offset?: number }): SessionDetail | null;
@@ -264,6 +292,8 @@ export interface Queries {
   attemptStats(q?: RangeQuery): AttemptStatsRow[];
   /** One page of stored requests (counted or not) by (tsStart, id), for export. */
   requestsInRange(q?: RequestsInRangeQuery): RequestsPage;
+  /** Usage grouped by hour/day/week/month/session with tool/model/project filters (reports). */
+  usage(q: UsageQuery): UsageRow[];
 }
 
 export function createQueries(db: Db, tz: TzOffset): Queries {
@@ -545,5 +575,33 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     });
   };
 
-  return { listSessions, getSession, report, totals, reconcile, attemptsFor, attemptStats, requestsInRange };
+  const USAGE_KEYS: Record<UsageBucket, string> = {
+    hour: `ts_start / ${HOUR_MS} * ${HOUR_MS}`,
+    day: 'sluice_local_day(ts_start)',
+    // Monday of the ISO week: the next Sunday (or this one), less six days.
+    week: "date(sluice_local_day(ts_start), 'weekday 0', '-6 days')",
+    month: 'substr(sluice_local_day(ts_start), 1, 7)',
+    session: `coalesce(session_id, '${NO_SESSION_PREFIX}' || tool || ':' || (ts_start / ${HOUR_MS} * ${HOUR_MS}))`,
+  };
+  const PROJECT_SQL = 'coalesce(project, (SELECT s.project FROM sessions s WHERE s.session_id = requests.session_id))';
+
+  const usage = (q: UsageQuery): UsageRow[] => {
+    const keySql = USAGE_KEYS[q.bucket];
+    if (keySql === undefined) throw new InvalidRequestError('bucket must be hour, day, week, month or session.');
+    const params: Param[] = [];
+    const where = ['counted = 1', ...rangeWhere(toRange(q.since, q.until, tz), 'ts_start', params)];
+    if (q.tool !== undefined) { where.push('tool = ?'); params.push(q.tool); }
+    if (q.model !== undefined) { where.push(`coalesce(served_model, requested_model, '') LIKE ? ESCAPE '\\'`); params.push(likeAnywhere(q.model)); }
+    if (q.project !== undefined) { where.push(`coalesce(${PROJECT_SQL}, '') LIKE ? ESCAPE '\\'`); params.push(likeAnywhere(q.project)); }
+    const model = q.byModel ? "coalesce(served_model, requested_model, '')" : 'NULL';
+    const session = q.bucket === 'session' ? `, max(tool) AS tool, max(${PROJECT_SQL}) AS project` : ', NULL AS tool, NULL AS project';
+    const rows = stmt(`SELECT ${keySql} AS key, ${model} AS model, min(ts_start) AS first_ts, max(ts_start) AS last_ts${session}, ${REQUEST_SUMS}
+      FROM requests ${whereSql(where)} GROUP BY 1, 2 ORDER BY ${q.bucket === 'session' ? 'first_ts' : 'key'} ASC, model ASC`).all(...params) as Raw[];
+    return rows.map((r) => ({
+      key: String(r.key ?? ''), model: sOrNull(r.model), firstTs: n(r.first_ts), lastTs: n(r.last_ts),
+      tool: sOrNull(r.tool), project: sOrNull(r.project), ...sumsOf(r),
+    }));
+  };
+
+  return { listSessions, getSession, report, totals, reconcile, attemptsFor, attemptStats, requestsInRange, usage };
 }
