@@ -42,12 +42,12 @@ const CSV_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'o
 const bound = (v: string | number | undefined) => (v === undefined ? null : String(v));
 
 export function mountLedgerRoutes(router: Router, deps: AdminDeps): void {
-  // Claude Code sessions the ledger has no project for are named from their transcripts.
+  // Claude Code sessions are named from their transcripts: the project when the ledger has none,
+  // and the first prompt's time.
   const transcripts = createTranscriptLookup({ configDir: claudeConfigDir(deps.internals.env, deps.machine.home) });
   const named = async <S extends SessionSummary>(s: S): Promise<S> => {
-    if (s.project !== null) return s;
     const info = await transcripts.lookup(s.sessionId);
-    return info?.project ? { ...s, project: info.project } : s;
+    return { ...s, project: s.project ?? info?.project ?? null, firstPromptAt: info?.firstPromptAt ?? null };
   };
 
   router.get('/sessions', async (req: Request, res: Response) => {

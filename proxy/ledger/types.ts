@@ -151,6 +151,8 @@ export interface SessionSummary extends UsageSums {
   models: string[];
   imported: boolean;
   viaGateway: boolean;
+  /** When the session's first prompt was written, from Claude Code's transcript (admin API only; null when unknown). */
+  firstPromptAt?: number | null;
 }
 
 export type DateBound = string | number;

@@ -3,6 +3,7 @@
 // Locale-pinned (en-US), so the screenshots and tests read the same everywhere.
 
 export { formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from '../../../proxy/format.js';
+export { requestStory, type StoryStep } from '../../../proxy/ledger/explain.js';
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then the date. */
 export function formatRelative(ts: number, now: number): string {

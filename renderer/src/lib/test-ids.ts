@@ -31,6 +31,8 @@ export const T = {
 
   sessionDetail: 'page-session-detail',
   requestRow: 'request-row',
+  requestStory: 'request-story',
+  sessionFirstPrompt: 'session-first-prompt',
 
   spend: 'page-spend',
   spendRange: (days: number) => `spend-range-${days}`,
