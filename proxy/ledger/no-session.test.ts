@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { openLedger, type Ledger } from './ledger.js';
 import { parseNoSessionId } from './queries.js';
 import { makeRow } from './fixtures/rows.js';
+import { rollupMismatches } from './fixtures/check-rollups.js';
+import { openDb, value, values } from './fixtures/sql.js';
 
 const PICO = 1_000_000_000_000;
 const H = 3_600_000;
@@ -27,6 +29,18 @@ before(() => {
     makeRow({ id: 'n4', sessionId: null, tool: 'cursor', tsStart: T0 + 10 * 60_000, inputTokens: 80, costPico: 8 * PICO }),
   ]);
 });
+test('"No session" groups are rollups written with the rows, consistent with a recount from requests', () => {
+  assert.deepEqual(rollupMismatches(join(dir, 'ledger.sqlite'), () => 0), []);
+  const db = openDb(join(dir, 'ledger.sqlite'), true);
+  try {
+    assert.deepEqual(values(db, "SELECT session_id FROM sessions WHERE session_id LIKE 'nosession:%' ORDER BY session_id"),
+      [`nosession:cline:${T0}`, `nosession:cline:${T0 + H}`, `nosession:cursor:${T0}`]);
+    assert.equal(value(db, 'SELECT count(*) FROM requests WHERE session_id IS NULL'), 4, 'the requests themselves keep no session id');
+  } finally {
+    db.close();
+  }
+});
+
 after(() => {
   l.close();
   rmSync(dir, { recursive: true, force: true });
@@ -44,7 +58,8 @@ test('requests without a session id list as "No session" groups per tool and hou
   const sum = page.sessions.reduce((a, s) => a + s.requests, 0);
   assert.equal(sum, l.totals().requests, 'the rows add up to the ledger total');
   const cline = page.sessions.find((s) => s.sessionId === `nosession:cline:${T0}`)!;
-  assert.deepEqual(cline.models, ['m-a', 'm-b']);
+  // Like a real session's: every model asked for or served (makeRow asks for test-sonnet).
+  assert.deepEqual(cline.models, ['m-a', 'm-b', 'test-sonnet']);
   assert.equal(cline.firstSeen, T0 + 5 * 60_000);
   assert.equal(cline.lastSeen, T0 + 50 * 60_000);
   assert.equal(l.listSessions({ search: 'cursor' }).total, 1);

@@ -8,7 +8,7 @@ import { InvalidRequestError } from '../errors.js';
 import { picoToUsd } from '../pricing/cost.js';
 import { localDay, toRange, type TimeRange, type TzOffset } from './dates.js';
 import type { Db, Param, Statement } from './sqlite.js';
-import { ERROR_SQL, type DbRequestRow } from './writer.js';
+import { ERROR_SQL, NO_SESSION_PREFIX, type DbRequestRow } from './writer.js';
 import {
   SESSION_SORTS,
   type AttemptRecord,
@@ -64,22 +64,14 @@ const SORT_SQL: Record<SessionSort, string> = {
 const MODELS_SQL = `coalesce(s.models_json, (SELECT json_group_array(model) FROM (SELECT model FROM session_models m WHERE m.session_id = s.session_id ORDER BY model))) AS models_json`;
 
 /**
- * Requests without a session id are not lost from the per-session views: they group per tool
- * token and hour into "No session" rows whose ids are `nosession:<tool>:<hour start ms>`.
+ * Requests without a session id are not lost from the per-session views: the writer rolls them
+ * up per tool token and UTC hour into `sessions` rows whose ids are `nosession:<tool>:<hour
+ * start ms>` (schema V3), so they list, sort and page like sessions, from the same index.
  */
-export const NO_SESSION_PREFIX = 'nosession:';
+export { NO_SESSION_PREFIX };
 const HOUR_MS = 3_600_000;
 const SESSION_COLS = ['session_id', 'first_ts', 'last_ts', 'tool', 'project', ...SUM_COLUMNS, 'via_gateway', 'imported'];
-const NO_SESSION_MODEL = 'coalesce(served_model, requested_model)';
-/** `sessions` and the "No session" groups as one relation with the `sessions` columns plus models_json. */
-const noSessionGroups = (extraWhere: string) => `SELECT '${NO_SESSION_PREFIX}' || tool || ':' || (ts_start / ${HOUR_MS} * ${HOUR_MS}) AS session_id,
-    min(ts_start) AS first_ts, max(ts_start) AS last_ts, tool, NULL AS project, ${REQUEST_SUMS},
-    max(CASE WHEN source = 'gateway' THEN 1 ELSE 0 END) AS via_gateway, max(CASE WHEN source = 'import' THEN 1 ELSE 0 END) AS imported,
-    (SELECT json_group_array(model) FROM (SELECT DISTINCT ${NO_SESSION_MODEL} AS model FROM requests r2
-      WHERE r2.session_id IS NULL AND r2.counted = 1 AND r2.tool = requests.tool AND r2.ts_start / ${HOUR_MS} = requests.ts_start / ${HOUR_MS}
-        AND ${NO_SESSION_MODEL} IS NOT NULL ORDER BY model)) AS models_json
-  FROM requests WHERE session_id IS NULL AND counted = 1 ${extraWhere} GROUP BY tool, ts_start / ${HOUR_MS}`;
-const ALL_SESSIONS = `(SELECT ${SESSION_COLS.join(', ')}, NULL AS models_json FROM sessions UNION ALL ${noSessionGroups('')})`;
+const ALL_SESSIONS = '(SELECT *, NULL AS models_json FROM sessions)';
 
 /** The tool and hour of a "No session" id, or null for a real session id. */
 export function parseNoSessionId(id: string): { tool: string; hourStart: number } | null {
@@ -385,19 +377,15 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   const getSession = (id: string, page: { limit?: number; offset?: number } = {}): SessionDetail | null => {
     const limit = intIn(page.limit, 'limit', 5000, 1, 100_000);
     const offset = intIn(page.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM ${ALL_SESSIONS} s WHERE s.session_id = ?`).get(id) as Raw | undefined;
+    if (row === undefined) return null;
     const none = parseNoSessionId(id);
     if (none !== null) {
-      // One "No session" group: that tool's counted requests without a session id in that hour.
-      const span = 'AND tool = ? AND ts_start >= ? AND ts_start < ?';
-      const args = [none.tool, none.hourStart, none.hourStart + HOUR_MS];
-      const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM (${noSessionGroups(span)}) s`).get(...args) as Raw | undefined;
-      if (row === undefined) return null;
-      const requests = stmt(`SELECT * FROM requests WHERE session_id IS NULL AND counted = 1 ${span} ORDER BY ts_start, id LIMIT ? OFFSET ?`)
-        .all(...args, limit, offset) as Raw[];
+      // One "No session" group: that tool's requests without a session id in that hour.
+      const requests = stmt('SELECT * FROM requests WHERE session_id IS NULL AND tool = ? AND ts_start >= ? AND ts_start < ? ORDER BY ts_start, id LIMIT ? OFFSET ?')
+        .all(none.tool, none.hourStart, none.hourStart + HOUR_MS, limit, offset) as Raw[];
       return { session: sessionOf(row), requests: withAttempts(requests) };
     }
-    const row = stmt(`SELECT s.*, ${MODELS_SQL} FROM (SELECT *, NULL AS models_json FROM sessions) s WHERE s.session_id = ?`).get(id) as Raw | undefined;
-    if (row === undefined) return null;
     const requests = stmt('SELECT * FROM requests WHERE session_id = ? ORDER BY ts_start, id LIMIT ? OFFSET ?').all(id, limit, offset) as Raw[];
     return { session: sessionOf(row), requests: withAttempts(requests) };
   };

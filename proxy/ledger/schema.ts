@@ -154,10 +154,40 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_ts ON attempts (ts);
 `;
 
+// V3: requests without a session id roll up like sessions, under the synthetic id
+// `nosession:<tool>:<UTC hour start ms>` (writer.ts `rollupSessionId`), so "No session" groups
+// list, sort and page from the indexed `sessions` table instead of being aggregated from
+// `requests` on every read. The requests keep session_id NULL. Backfill: first/last seen and the
+// flags over every row, sums over counted rows only, as the writer keeps them.
+const V3 = `
+INSERT INTO sessions (session_id, first_ts, last_ts, tool, project, requests, errors, billed_requests, input_tokens,
+  output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, web_search_requests, cost_pico,
+  unpriced_requests, via_gateway, imported)
+SELECT 'nosession:' || tool || ':' || (ts_start / 3600000 * 3600000), min(ts_start), max(ts_start), tool, NULL,
+  sum(counted),
+  sum(CASE WHEN counted = 1 AND (error_type IS NOT NULL OR coalesce(status, 0) >= 400) THEN 1 ELSE 0 END),
+  sum(CASE WHEN counted = 1 THEN billed ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN input_tokens ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN output_tokens ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN cache_write_5m_tokens ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN cache_write_1h_tokens ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN cache_read_tokens ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN web_search_requests ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 THEN coalesce(cost_pico, 0) ELSE 0 END),
+  sum(CASE WHEN counted = 1 AND billed = 1 AND cost_pico IS NULL THEN 1 ELSE 0 END),
+  max(CASE WHEN source = 'gateway' THEN 1 ELSE 0 END),
+  max(CASE WHEN source = 'import' THEN 1 ELSE 0 END)
+FROM requests WHERE session_id IS NULL GROUP BY tool, ts_start / 3600000;
+INSERT OR IGNORE INTO session_models (session_id, model)
+  SELECT 'nosession:' || tool || ':' || (ts_start / 3600000 * 3600000), requested_model FROM requests WHERE session_id IS NULL AND requested_model IS NOT NULL
+  UNION SELECT 'nosession:' || tool || ':' || (ts_start / 3600000 * 3600000), served_model FROM requests WHERE session_id IS NULL AND served_model IS NOT NULL;
+`;
+
 /** Ordered; a version is never edited once released, only followed by a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, up: (db) => db.exec(V1) },
   { version: 2, up: (db) => db.exec(V2) },
+  { version: 3, up: (db) => db.exec(V3) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -305,6 +305,19 @@ function contributionOf(r: DbRequestRow, sign: 1 | -1): Contribution {
   };
 }
 
+/** Requests without a session id roll up per tool token and UTC hour under this prefix (schema V3). */
+export const NO_SESSION_PREFIX = 'nosession:';
+const HOUR_MS = 3_600_000;
+
+/**
+ * The `sessions` rollup key of a row: its session id, or for a request that carried none,
+ * `nosession:<tool>:<hour start ms>`, so such requests count in every per-session view. Must
+ * match the V3 backfill in schema.ts.
+ */
+export function rollupSessionId(sessionId: string | null, tool: string, tsStart: number): string {
+  return sessionId ?? `${NO_SESSION_PREFIX}${tool}:${Math.floor(tsStart / HOUR_MS) * HOUR_MS}`;
+}
+
 /** The daily rollup's model key: what served the request, else what was asked for. */
 export function dailyModelOf(servedModel: string | null, requestedModel: string | null): string {
   return servedModel ?? requestedModel ?? '';
@@ -386,11 +399,12 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
 
     const apply = (r: DbRequestRow, sign: 1 | -1): void => {
       const c = contributionOf(r, sign);
-      if (r.session_id !== null) {
-        let s = sessions.get(r.session_id);
+      const sid = rollupSessionId(r.session_id, r.tool, r.ts_start);
+      {
+        let s = sessions.get(sid);
         if (s === undefined) {
           s = { ...c, first: r.ts_start, last: r.ts_start, tool: r.tool, project: r.project, via_gateway: 0, imported: 0 };
-          sessions.set(r.session_id, s);
+          sessions.set(sid, s);
         } else {
           addInto(s, c);
         }
@@ -403,8 +417,8 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
           s.project ??= r.project;
           if (r.source === 'gateway') s.via_gateway = 1;
           else s.imported = 1;
-          if (r.requested_model !== null) models.add(`${r.session_id}\u0000${r.requested_model}`);
-          if (r.served_model !== null) models.add(`${r.session_id}\u0000${r.served_model}`);
+          if (r.requested_model !== null) models.add(`${sid}\u0000${r.requested_model}`);
+          if (r.served_model !== null) models.add(`${sid}\u0000${r.served_model}`);
         }
       }
       if (c.requests === 0) return;

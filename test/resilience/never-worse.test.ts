@@ -209,7 +209,8 @@ describe('never worse than direct', () => {
     const d1 = await run(slow, [KEY_1], (u, k) => call(u, k, body()), 'direct');
     const s1 = await run(slow, [KEY_1], (u, k) => call(u, k, body()), 'sluice');
     atLeastDirect(d1, s1, 'slow first byte');
-    const dead = () => stall(60_000);
+    // Dead for longer than the client waits (a short stall keeps no timer alive after the file).
+    const dead = () => stall(5_000);
     const d2 = await run(dead, [KEY_1], (u, k) => call(u, k, body(), 1_500), 'direct');
     const s2 = await run(dead, [KEY_1], (u, k, up) => call(u, k, body(), 1_500).then(async (o) => ({ o, up })), 'sluice');
     assert.equal(d2.status, 0);
@@ -220,7 +221,7 @@ describe('never worse than direct', () => {
   for (const variant of ['default time-to-headers', 'short time-to-headers'] as const) {
     test(`two keys, one stalled (${variant}): >= 99 % succeed through the healthy key, no breaker opens`, async () => {
       // The stalled key accepts the request and never answers while the client waits.
-      const make = (): Behavior => (req, res, m) => (keyOf(req) === KEY_1 ? stall(60_000)(req, res, m) : anthropicBehavior(req, res, m));
+      const make = (): Behavior => (req, res, m) => (keyOf(req) === KEY_1 ? stall(5_000)(req, res, m) : anthropicBehavior(req, res, m));
       const timeouts = variant === 'short time-to-headers' ? { firstByteMs: 1_000 } : undefined;
       // Before any key has answered, a burst of 4 can put 2 requests on the stalled key; after
       // that, every request goes to the key that answers.
@@ -250,10 +251,10 @@ describe('never worse than direct', () => {
         return anthropicBehavior(req, res, m);
       };
     };
-    const n = 400;
+    const n = 1000;
     // Direct uses the working key: the best a user could do by hand.
-    const direct = await run(make, [KEY_2], (u, k) => many(n, 8, () => call(u, k, body())), 'direct');
-    const sluice = await run(make, [KEY_1, KEY_2], async (u, k, up, s) => ({ out: await many(n, 8, () => call(u, k, body())), calls: up.requests.length, rows: await s!.rows() }), 'sluice');
+    const direct = await run(make, [KEY_2], (u, k) => many(n, 16, () => call(u, k, body())), 'direct');
+    const sluice = await run(make, [KEY_1, KEY_2], async (u, k, up, s) => ({ out: await many(n, 16, () => call(u, k, body())), calls: up.requests.length, rows: await s!.rows() }), 'sluice');
     assert.ok(ok(sluice.out) >= ok(direct));
     const failures = sluice.out.filter((o) => o.status !== 200).map((o) => `${o.status} ${o.body.toString().slice(0, 160)}`);
     assert.ok(ok(sluice.out) >= 0.995 * n, `${ok(sluice.out)}/${n}: ${failures.join(' | ')}`);
