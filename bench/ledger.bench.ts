@@ -1,7 +1,8 @@
 // Ledger benchmark: fills a ledger through the real record() batching path, then times the
 // queries the window and the CLI make. Exits 1 when a query's median exceeds 50 ms.
-// Usage: node --import tsx bench/ledger.bench.ts [--rows 1000000]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// Usage: node --import tsx bench/ledger.bench.ts [--rows 1000000] [--json out.json]
+// (bench/ledger-engines.bench.ts runs this same file against an older checkout too.)
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,8 @@ if (!Number.isInteger(ROWS) || ROWS < 1) {
   console.error('--rows must be a positive integer');
   process.exit(2);
 }
+const jsonArg = args.indexOf('--json');
+const JSON_OUT = jsonArg === -1 ? null : args[jsonArg + 1]!;
 const SESSIONS = 2_000;
 const DAYS = 60;
 const MODELS = ['claude-opus-4-8', 'claude-sonnet-4-6', 'claude-haiku-4-5-20251001', 'claude-opus-4-6', 'claude-sonnet-4-5-20250929', 'unpriced-model'];
@@ -94,8 +97,12 @@ try {
   ];
   const results = queries.map(([name, fn, note]) => ({ name, ms: median(fn), note }));
   ledger.close();
+  const fileMB = statSync(path).size / 1e6;
+  if (JSON_OUT !== null) {
+    writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, rows: ROWS, insertSec, rowsPerSec: ROWS / insertSec, fileMB, results }, null, 1));
+  }
 
-  console.log(`\nLedger: ${ROWS.toLocaleString('en-US')} rows, ${SESSIONS} sessions, ${DAYS} days, ${MODELS.length} models, ${TOOLS.length} tools; file ${(statSync(path).size / 1e6).toFixed(0)} MB`);
+  console.log(`\nLedger: ${ROWS.toLocaleString('en-US')} rows, ${SESSIONS} sessions, ${DAYS} days, ${MODELS.length} models, ${TOOLS.length} tools; file ${fileMB.toFixed(0)} MB`);
   console.log(`Insert through record() (batchMs 100, batchMax 500): ${insertSec.toFixed(1)} s, ${Math.round(ROWS / insertSec).toLocaleString('en-US')} rows/s\n`);
   console.log('| query | median of 5 (ms) | rows | within 50 ms |');
   console.log('|---|---:|---|---|');

@@ -51,6 +51,37 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+export interface NamedStatement {
+  /** `params`: an object whose keys are the SQL's parameter names, without the `@`. */
+  run(params: object): { changes: number | bigint; lastInsertRowid: number | bigint };
+}
+
+/**
+ * Prepares SQL written with `@name` parameters, bound by position. node:sqlite looks every
+ * named parameter up by name on each call, which for a 50-column row costs about 15x a
+ * positional bind (23k vs 336k inserts/s measured on Node 24); so the names are turned into
+ * numbered parameters (`?1`, a repeated name binds once) here, once, and each call passes the
+ * values in that order. A name missing from `params` binds NULL, as node:sqlite's own named
+ * binding does. The SQL must hold no `@` outside parameter names (no string literal with one).
+ */
+export function prepareNamed(db: Db, sql: string): NamedStatement {
+  const names: string[] = [];
+  const positional = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_m, name: string) => {
+    let i = names.indexOf(name);
+    if (i === -1) i = names.push(name) - 1;
+    return `?${i + 1}`;
+  });
+  const stmt = db.prepare(positional);
+  const values: Param[] = new Array(names.length);
+  return {
+    run(params) {
+      const byName = params as Record<string, unknown>;
+      for (let i = 0; i < names.length; i++) values[i] = (byName[names[i]!] ?? null) as Param;
+      return stmt.run(...values);
+    },
+  };
+}
+
 /** The value of a single-valued pragma (`user_version`, `journal_mode`, `integrity_check`). */
 export function pragma(db: Db, name: string): unknown {
   const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined;

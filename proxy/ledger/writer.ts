@@ -16,7 +16,7 @@
 //   rows get counted = 0 and their contribution is subtracted in the same transaction. The
 //   gateway record wins because it carries the tool, key, status and timings.
 import { localDay, type TzOffset } from './dates.js';
-import { transaction, type Db, type NamedParams } from './sqlite.js';
+import { prepareNamed, transaction, type Db } from './sqlite.js';
 import type { AttemptRecord, LedgerRow, WriteResult } from './types.js';
 
 /** A stored `requests` row, column names as in SQL. */
@@ -354,19 +354,20 @@ function addInto(acc: Contribution, c: Contribution): void {
 }
 
 export function createWriter(db: Db, tz: TzOffset): Writer {
-  const insert = db.prepare(`INSERT INTO requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
-  const update = db.prepare(`UPDATE requests SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+  // Named SQL bound by position (prepareNamed): node:sqlite's own named binding is ~15x slower.
+  const insert = prepareNamed(db, `INSERT INTO requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const update = prepareNamed(db, `UPDATE requests SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
   const byId = db.prepare('SELECT * FROM requests WHERE id = ?');
   const otherCounted = db.prepare(`SELECT 1 FROM requests WHERE message_id = ? AND id <> ? AND (source = 'gateway' OR counted = 1) LIMIT 1`);
   const countedImports = db.prepare(`SELECT * FROM requests WHERE message_id = ? AND source = 'import' AND counted = 1`);
   const uncount = db.prepare('UPDATE requests SET counted = 0 WHERE id = ?');
-  const attemptInsert = db.prepare(`INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const attemptInsert = prepareNamed(db, `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const attemptsDelete = db.prepare('DELETE FROM attempts WHERE request_id = ?');
   const insertAttempts = (row: LedgerRow): void => {
-    for (const a of row.attempts ?? []) attemptInsert.run(attemptToDb(row.id, a) as unknown as NamedParams);
+    for (const a of row.attempts ?? []) attemptInsert.run(attemptToDb(row.id, a));
   };
 
-  const sessionUpsert = db.prepare(`
+  const sessionUpsert = prepareNamed(db, `
     INSERT INTO sessions (session_id, first_ts, last_ts, tool, project, ${SUMS.join(', ')}, via_gateway, imported)
     VALUES (@session_id, @first, @last, @tool, @project, ${SUMS.map((c) => `@${c}`).join(', ')}, @via_gateway, @imported)
     ON CONFLICT (session_id) DO UPDATE SET
@@ -378,7 +379,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
       via_gateway = max(via_gateway, excluded.via_gateway),
       imported = max(imported, excluded.imported)`);
   const modelAdd = db.prepare('INSERT OR IGNORE INTO session_models (session_id, model) VALUES (?, ?)');
-  const dailyUpsert = db.prepare(`
+  const dailyUpsert = prepareNamed(db, `
     INSERT INTO daily (day, model, tool, ${SUMS.join(', ')})
     VALUES (@day, @model, @tool, ${SUMS.map((c) => `@${c}`).join(', ')})
     ON CONFLICT (day, model, tool) DO UPDATE SET ${SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`);
@@ -443,7 +444,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
         const cut = m.indexOf('\u0000');
         modelAdd.run(m.slice(0, cut), m.slice(cut + 1));
       }
-      for (const d of daily.values()) dailyUpsert.run(d as unknown as NamedParams);
+      for (const d of daily.values()) dailyUpsert.run(d);
       for (const key of touchedNegative) {
         const d = daily.get(key)!;
         dailyPrune.run(d.day, d.model, d.tool);
@@ -461,7 +462,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
     checkRow(row);
     const dbRow = toDb(row, true);
     try {
-      insert.run(dbRow as unknown as NamedParams);
+      insert.run(dbRow);
     } catch (err) {
       if (!isPrimaryKeyClash(err)) throw err;
       const existing = byId.get(row.id) as unknown as DbRequestRow;
@@ -473,7 +474,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
         next.session_id = existing.session_id;
         next.ts_start = Math.min(existing.ts_start, next.ts_start);
         next.ts_end = Math.max(existing.ts_end, next.ts_end);
-        update.run(next as unknown as NamedParams);
+        update.run(next);
         // The stored record is now the later copy, attempts included.
         attemptsDelete.run(row.id);
         insertAttempts(row);
