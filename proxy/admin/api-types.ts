@@ -257,6 +257,34 @@ export interface ProviderView {
   pool: { keys: number; resting: number } | null;
 }
 
+/** Where a provider's key comes from: never the key, only how many there are and the last 4 characters of the first. */
+export interface ProviderKeyState {
+  /** keychain / env: present there; missing: none found; not-needed: the provider takes no key (auth "none"). */
+  state: 'keychain' | 'env' | 'missing' | 'not-needed';
+  /** Keys in the provider's pool (keychain accounts `<provider>`, `<provider>:<label>`, and env keys). */
+  keys: number;
+  hint: string | null;
+}
+
+/** GET /providers: every provider in the registry with its key state and models. */
+export interface ProvidersResponse {
+  providers: {
+    name: string;
+    type: string;
+    wire: string;
+    baseUrl: string;
+    auth: 'x-api-key' | 'bearer' | 'none';
+    /** The env variable Sluice also reads this provider's key from (its name only). */
+    keyEnv: string;
+    key: ProviderKeyState;
+    /** Configured ids first, then those the discovery cache holds for this base URL. */
+    models: string[];
+    configuredModels: number;
+    /** When the discovery cache was filled for this provider; null when only configured ids are known. */
+    modelsFetchedAt: number | null;
+  }[];
+}
+
 /** GET /routing: the routing section, the providers it may name, and the live resilience state. */
 export interface RoutingView {
   rules: RouteRule[];

@@ -2,7 +2,7 @@
 // type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
 import type {
   AbReport, AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
-  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
+  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ProvidersResponse, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
   SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
 } from '../../../proxy/admin/api-types.js';
@@ -111,6 +111,7 @@ export function createApi(opts: ApiOptions = {}) {
     createToken: (name: string) => call<TokenCreated>('POST', '/tokens', { name }),
     revokeToken: (id: string) => call<TokenView>('DELETE', `/tokens/${encodeURIComponent(id)}`),
     keys: () => call<KeysResponse>('GET', '/keys'),
+    providers: () => call<ProvidersResponse>('GET', '/providers'),
     addKey: (provider: string, key: string) => call<KeyInfo>('POST', '/keys', { provider, key }),
     deleteKey: (provider: string) => call<{ provider: string; deleted: boolean }>('DELETE', `/keys/${encodeURIComponent(provider)}`),
     testKey: (provider: string) => call<KeyTestResult>('POST', `/keys/${encodeURIComponent(provider)}/test`),

@@ -41,6 +41,9 @@ export const T = {
   exportCsv: 'export-csv',
 
   providers: 'page-providers',
+  providerCard: 'provider-card',
+  providerKey: 'provider-key',
+  providerModels: 'provider-models',
   keyProvider: 'key-provider',
   keyInput: 'key-input',
   keySave: 'key-save',
