@@ -6,12 +6,13 @@
 // It asks the running gateway (found through the runtime file `serve` publishes, with its local
 // admin token, over loopback); without one it reads the ledger file read-only. It never fails
 // Claude Code's render: any error prints a short plain line and exits 0, and nothing goes to
-// stderr. Kept light to start fast: node:http, the read side of the ledger and the formatters;
-// never undici, zod, express or the gateway.
+// stderr. Kept light to start fast: a plain HTTP/1.1 GET over node:net (node:http alone takes
+// ~40 ms to load), the read side of the ledger and the formatters; never undici, zod or express.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ADMIN_RUNTIME_FILE } from './admin/cli-open.js';
+/** The runtime file `serve` publishes (admin/cli-open.ts's ADMIN_RUNTIME_FILE; not imported: it loads undici). */
+const ADMIN_RUNTIME_FILE = 'admin.json';
 import { paint, useColor, type CellStyle } from './cli-table.js';
 import { formatPercent, formatUsd, shortModel } from './format.js';
 import { localDay, systemTzOffset, type TzOffset } from './ledger/dates.js';
@@ -149,24 +150,48 @@ function runningGateway(dataDir: string): Runtime | null {
 
 class NotFound extends Error {}
 
+/** Body of `Transfer-Encoding: chunked`. */
+function unchunk(buf: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', i);
+    if (eol === -1) break;
+    const size = parseInt(buf.subarray(i, eol).toString('latin1'), 16);
+    if (!(size > 0)) break;
+    out.push(buf.subarray(eol + 2, eol + 2 + size));
+    i = eol + 2 + size + 2;
+  }
+  return Buffer.concat(out);
+}
+
+/** One GET of the admin API on loopback: HTTP/1.1, Connection: close, read to the end. */
 function getJson<T>(rt: Runtime, path: string, timeoutMs: number): Promise<T> {
+  const url = new URL(rt.url);
   return new Promise((resolve, reject) => {
-    const req = request(`${rt.url}/admin/api${path}`, {
-      headers: { authorization: `Bearer ${rt.token}`, accept: 'application/json', 'x-sluice-source': 'statusline' },
-      timeout: timeoutMs,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode === 404) return reject(new NotFound());
-        if (res.statusCode !== 200) return reject(new Error(`gateway answered ${res.statusCode}`));
-        try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T); } catch (err) { reject(err as Error); }
-      });
-      res.on('error', reject);
+    const sock = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => sock.destroy(new Error('gateway did not answer in time')), timeoutMs);
+    sock.on('connect', () => {
+      // write, not end: a half-closed socket lets the server drop a request it has not answered yet.
+      sock.write(`GET /admin/api${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${rt.token}\r\n`
+        + 'Accept: application/json\r\nX-Sluice-Source: statusline\r\nConnection: close\r\n\r\n');
     });
-    req.on('timeout', () => req.destroy(new Error('gateway did not answer in time')));
-    req.on('error', reject);
-    req.end();
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      const raw = Buffer.concat(chunks);
+      const headEnd = raw.indexOf('\r\n\r\n');
+      if (headEnd === -1) return reject(new Error('gateway closed the connection'));
+      const head = raw.subarray(0, headEnd).toString('latin1');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
+      if (status === 404) return reject(new NotFound());
+      if (status !== 200) return reject(new Error(`gateway answered ${status || 'garbage'}`));
+      let body: Buffer = raw.subarray(headEnd + 4);
+      if (/^transfer-encoding:\s*chunked/im.test(head)) body = unchunk(body);
+      try { resolve(JSON.parse(body.toString('utf8')) as T); } catch (err) { reject(err as Error); }
+    });
   });
 }
 

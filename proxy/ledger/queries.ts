@@ -5,7 +5,7 @@
 // Integers are read as BigInt (setReadBigInts) because summed pico-dollars pass 2^53 at about
 // $9,007; they become a float USD once, here at the edge (`picoToUsd`).
 import { InvalidRequestError } from '../errors.js';
-import { picoToUsd } from '../pricing/cost.js';
+import { picoToUsd } from '../pricing/pico.js';
 import { localDay, toRange, type TimeRange, type TzOffset } from './dates.js';
 import type { Db, Param, Statement } from './sqlite.js';
 import { ERROR_SQL, NO_SESSION_PREFIX, type DbRequestRow } from './writer.js';

@@ -84,8 +84,8 @@ export interface PriceBook {
   cost(modelId: string, usage: Usage, opts?: CostOptions): CostResult;
 }
 
-export const PICO_PER_USD = 1_000_000_000_000;
-const PICO_PER_USD_BIG = 1_000_000_000_000n;
+import { PICO_PER_USD, picoToUsd } from './pico.js';
+export { PICO_PER_USD, picoToUsd };
 
 // Anthropic's cache multipliers, used only to fill in cache prices an override leaves out when
 // it prices a model the table lacks (documented in the override's note).
@@ -93,14 +93,6 @@ const CACHE_5M_MULTIPLIER = 1.25;
 const CACHE_1H_MULTIPLIER = 2;
 const CACHE_READ_MULTIPLIER = 0.1;
 
-/** Pico-dollars to USD; exact to the nearest double. */
-export function picoToUsd(pico: number | bigint): number {
-  if (typeof pico === 'number') return pico / PICO_PER_USD;
-  // Split so the whole-dollar part stays exact beyond 2^53 pico (about $9,007).
-  const whole = pico / PICO_PER_USD_BIG;
-  const rest = pico % PICO_PER_USD_BIG;
-  return Number(whole) + Number(rest) / PICO_PER_USD;
-}
 
 /** Sums per-request pico-dollar costs exactly (nulls, i.e. unpriced requests, are skipped). */
 export function sumPicoUsd(values: Iterable<number | bigint | null | undefined>): bigint {
