@@ -38,7 +38,7 @@ export function buildNeeded(root) {
 /**
  * Can the tray app run here? Each check names what failed: the user should learn whether to
  * reinstall, to build, that this machine simply has no display, or that the Electron binary is
- * not downloaded yet. Electron (since 41) no longer downloads its binary at `npm install`: the
+ * not downloaded yet. Electron (since 42) no longer downloads its binary at `npm install`: the
  * package fetches it on first use, with its own install.js. Such a result carries `download`,
  * the script to run; the checks that need no network come first, so a machine that could not
  * show a tray anyway never tries to download one.

@@ -16,9 +16,13 @@ after(async () => { await mock.close(); await dir.cleanup(); });
 
 const env = () => ({ SLUICE_DATA_DIR: dir.path, SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-FAKECLIKEY' });
 
-test('npx sluice --help works from the package bin', () => {
+test('npx sluice --help works from the package bin', async () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const r = spawnSync('npx', ['--no-install', 'sluice', '--help'], { cwd: root, encoding: 'utf8' });
+  // npx links the project into its cache (~/.npm/_npx); a stale entry left by an interrupted or
+  // concurrent run there made this fail with ENOENT, so it gets a cache of its own.
+  const cache = await tempDir('sluice-npx-cache-');
+  const r = spawnSync('npx', ['--no-install', 'sluice', '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_cache: cache.path } });
+  await cache.cleanup();
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /sluice serve \[--port N\]/);
   assert.match(r.stdout, /sluice token create <name>/);
