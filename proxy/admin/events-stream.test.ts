@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { authHeaders, rawRequest } from '../../test/helpers.js';
+import { authHeaders, rawRequest, until } from '../../test/helpers.js';
 import { startAdminStack } from '../../test/ui/admin-stack.js';
 
 interface Sse { event: string; data: string }
@@ -77,8 +77,8 @@ test('request events, alerts and heartbeats arrive; shutdown ends the stream', a
     const alert = JSON.parse((await stream.next((e) => e.event === 'alert')).data);
     assert.equal(alert.message, 'test alert');
 
-    await new Promise((res) => setTimeout(res, 120));
-    assert.match(stream.raw(), /: heartbeat\n\n/);
+    // The heartbeat interval is short in this stack; wait for one with a deadline, not a fixed sleep.
+    await until(() => /: heartbeat\n\n/.test(stream.raw()), 'a heartbeat comment');
     assert.equal(s.gw.events.listenerCount('request:end'), 1);
 
     await s.close();
@@ -106,8 +106,7 @@ test('a client that leaves unsubscribes its stream', async () => {
     const stream = await openStream(`${s.gw.url}/admin/api/events`, s.admin.adminToken);
     assert.equal(s.gw.events.listenerCount('alert'), 1);
     stream.res.destroy();
-    for (let i = 0; i < 50 && s.gw.events.listenerCount('alert') > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(s.gw.events.listenerCount('alert'), 0);
+    await until(() => s.gw.events.listenerCount('alert') === 0, 'the stream to unsubscribe');
   } finally {
     await s.close();
   }
