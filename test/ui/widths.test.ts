@@ -55,6 +55,11 @@ before(async () => {
   // One session through the gateway, so the session page has a real request to show.
   const client = new Anthropic({ baseURL: s.gw.url, apiKey: s.toolToken, maxRetries: 0, defaultHeaders: { 'x-claude-code-session-id': SESSION } });
   await client.messages.create({ model: 'claude-sonnet-4-5-20250929', max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] });
+  // A token policy with every field set, so the Budgets page's policy table has its widest row.
+  const policy = await s.api('PUT', '/control/policies/test-tool', {
+    models: ['claude-sonnet-*', 'claude-haiku-*'], dailyUsd: 12.5, monthlyUsd: 250, requestsPerMinute: 60, tokensPerMinute: 400_000, expires: '2030-12-31', injectCache: true,
+  });
+  assert.equal(policy.status, 200, policy.body.toString());
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? await browser.context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
@@ -82,6 +87,16 @@ for (const width of WIDTHS) {
       await page.screenshot({ path: join(SHOTS, `${p.name}-${width}.png`), fullPage: true });
       assert.deepEqual(problems.slice(before), [], `${p.name} at ${width} px`);
       assert.ok(scrollWidth <= innerWidth, `${p.name} at ${width} px scrolls sideways: ${scrollWidth} > ${innerWidth}`);
+      if (p.name === 'budgets') {
+        // Every part of a token's policy (its budgets above all) is on screen, not cut off at the right.
+        for (const col of ['models', 'limits', 'budgets', 'expires', 'cache', 'action']) {
+          const box = await page.evaluate((sel) => {
+            const el = document.querySelector(sel);
+            return el ? el.getBoundingClientRect() : null;
+          }, `[data-testid="${T.policyRow}"][data-token="test-tool"] [data-col="${col}"]`);
+          assert.ok(box && box.width > 0 && box.left >= 0 && box.right <= innerWidth, `policy ${col} at ${width} px: ${JSON.stringify(box)}`);
+        }
+      }
       if (p.name === 'sessions') {
         // The cost of the first session is on screen, not hidden or scrolled away.
         const box = await page.evaluate((sel) => {

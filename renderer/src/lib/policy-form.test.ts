@@ -40,7 +40,7 @@ test('expiry: real calendar dates or date-times, as the schema accepts', () => {
 
 test('summary for the table, with expiry against the clock', () => {
   const s = summarizePolicy(FULL, new Date(2026, 5, 1).getTime());
-  assert.deepEqual(s, { models: 'claude-sonnet-*, claude-haiku-4-5', limits: '30 req/min · 200,000 tokens/min', budgets: '$2.5/day · $40/month', expires: '2026-12-31', expired: false, cache: 'Injected' });
+  assert.deepEqual(s, { models: 'claude-sonnet-*, claude-haiku-4-5', limits: '30 req/min · 200,000 tokens/min', budgets: '$2.50/day · $40.00/month', expires: '2026-12-31', expired: false, cache: 'Injected' });
   assert.equal(summarizePolicy(FULL, new Date(2027, 0, 1).getTime()).expired, true);
   assert.equal(summarizePolicy(FULL, new Date(2026, 11, 31, 23, 59).getTime()).expired, false, 'still valid on its last day');
   assert.deepEqual(summarizePolicy(OPEN_POLICY, 0), { models: 'All models', limits: 'No rate limit', budgets: 'No budget', expires: 'Never', expired: false, cache: 'Off' });

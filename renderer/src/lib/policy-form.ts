@@ -1,8 +1,9 @@
 // The token-policy editor's form: a policy as text fields and back, checked with the same rules
 // as the control schema (proxy/control/schema.ts) so most mistakes are named before a save; the
-// gateway still validates everything. Pure; imports types and budgets.ts only.
+// gateway still validates everything. Pure; imports types, budgets.ts and the shared formatter only.
 import type { TokenPolicy } from './api.js';
 import { parseCount, parseUsd, usdField } from './budgets.js';
+import { formatInt, formatUsd } from './format.js';
 
 export interface PolicyDraft {
   /** Model id globs, separated by commas, spaces or new lines; empty allows every model. */
@@ -92,12 +93,12 @@ export interface PolicySummary {
 /** One line per column of the policies table. */
 export function summarizePolicy(p: TokenPolicy, now: number): PolicySummary {
   const limits = [
-    p.requestsPerMinute !== null ? `${p.requestsPerMinute.toLocaleString('en-US')} req/min` : null,
-    p.tokensPerMinute !== null ? `${p.tokensPerMinute.toLocaleString('en-US')} tokens/min` : null,
+    p.requestsPerMinute !== null ? `${formatInt(p.requestsPerMinute)} req/min` : null,
+    p.tokensPerMinute !== null ? `${formatInt(p.tokensPerMinute)} tokens/min` : null,
   ].filter(Boolean);
   const budgets = [
-    p.dailyUsd !== null ? `$${p.dailyUsd}/day` : null,
-    p.monthlyUsd !== null ? `$${p.monthlyUsd}/month` : null,
+    p.dailyUsd !== null ? `${formatUsd(p.dailyUsd)}/day` : null,
+    p.monthlyUsd !== null ? `${formatUsd(p.monthlyUsd)}/month` : null,
   ].filter(Boolean);
   return {
     models: p.models.length ? p.models.join(', ') : 'All models',
