@@ -2,19 +2,31 @@
 // Pure: parses an argv array, never reads process state.
 import { parseArgs } from 'node:util';
 
-export const VARIANTS = ['default', 'no-metering'] as const;
-export type Variant = (typeof VARIANTS)[number];
+/**
+ * What the load generator can hit, in column order: the upstream itself, nginx, the bare undici
+ * relay (lib/relay.ts), Sluice with default settings, and Sluice with metering off (for the
+ * metering-cost target). `relay-alt` is the relay on another undici (--relay-undici).
+ */
+export const TARGETS = ['direct', 'nginx', 'relay', 'relay-alt', 'sluice', 'sluice-nometer'] as const;
+export type TargetName = (typeof TARGETS)[number];
 
 export interface BenchArgs {
   quick: boolean;
   json: string | null;
   writeResults: boolean;
-  variants: Variant[];
-  /** Directory for the gateway child's --cpu-prof output; null for none. */
+  /** Targets to run (nginx is dropped later when it is not installed). */
+  targets: TargetName[];
+  /** Latency scenarios to run, as `2KB/c10` keys; null for all (SSE and RSS run only then). */
+  scenarios: string[] | null;
+  /** Directory for the Sluice child's --cpu-prof output; null for none. */
   cpuProfDir: string | null;
+  /** An undici package directory for the `relay-alt` target (e.g. undici 7). */
+  relayUndici: string | null;
 }
 
 export class BenchArgsError extends Error {}
+
+const DEFAULT_TARGETS: TargetName[] = ['direct', 'nginx', 'relay', 'sluice', 'sluice-nometer'];
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   let values;
@@ -27,31 +39,42 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         quick: { type: 'boolean', default: false },
         json: { type: 'string' },
         'write-results': { type: 'boolean', default: false },
-        variants: { type: 'string', default: 'default' },
+        targets: { type: 'string' },
+        scenarios: { type: 'string' },
         'cpu-prof-dir': { type: 'string' },
+        'relay-undici': { type: 'string' },
       },
     }));
   } catch (err) {
     throw new BenchArgsError((err as Error).message);
   }
-  const variants = values.variants.split(',').map((v) => v.trim()).filter(Boolean);
-  if (variants.length === 0) throw new BenchArgsError('--variants needs at least one of: default, no-metering');
-  for (const v of variants) {
-    if (!(VARIANTS as readonly string[]).includes(v)) throw new BenchArgsError(`unknown variant "${v}"; known: ${VARIANTS.join(', ')}`);
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  let targets = values.targets === undefined ? [...DEFAULT_TARGETS] : list(values.targets);
+  if (targets.length === 0) throw new BenchArgsError(`--targets needs at least one of: ${TARGETS.join(', ')}`);
+  for (const t of targets) {
+    if (!(TARGETS as readonly string[]).includes(t)) throw new BenchArgsError(`unknown target "${t}"; known: ${TARGETS.join(', ')}`);
   }
-  if (new Set(variants).size !== variants.length) throw new BenchArgsError('--variants lists a variant twice');
+  if (new Set(targets).size !== targets.length) throw new BenchArgsError('--targets lists a target twice');
+  if (values['relay-undici'] && !targets.includes('relay-alt')) targets.push('relay-alt');
+  if (targets.includes('relay-alt') && !values['relay-undici']) throw new BenchArgsError('relay-alt needs --relay-undici DIR');
+  targets = TARGETS.filter((t) => targets.includes(t));
+  const known = planFor(false).latency.map(scenarioKey);
+  const scenarios = values.scenarios === undefined ? null : list(values.scenarios);
+  for (const s of scenarios ?? []) if (!known.includes(s)) throw new BenchArgsError(`unknown scenario "${s}"; known: ${known.join(', ')}`);
   if (values.json === '') throw new BenchArgsError('--json needs a file path');
   return {
     quick: values.quick,
     json: values.json ?? null,
     writeResults: values['write-results'],
-    variants: variants as Variant[],
+    targets: targets as TargetName[],
+    scenarios,
     cpuProfDir: values['cpu-prof-dir'] ?? null,
+    relayUndici: values['relay-undici'] ?? null,
   };
 }
 
 export interface Budget {
-  /** Per target (direct, gateway), summed over all rounds. */
+  /** Per target, summed over all rounds. */
   maxRequests: number;
   maxMs: number;
 }
@@ -63,10 +86,20 @@ export interface SsePlan {
   budget: Budget;
 }
 
+export type Size = '2 KB' | '300 KB' | '1 MB';
+
+export interface LatencyPlan {
+  size: Size;
+  bytes: number;
+  concurrency: number;
+  budget: Budget;
+}
+
 export interface Plan {
   rounds: number;
+  /** Once per target and scenario, before its first round. */
   warmup: Budget;
-  latency: { size: '2 KB' | '1 MB'; bytes: number; concurrency: number; budget: Budget }[];
+  latency: LatencyPlan[];
   /**
    * Two SSE scenarios; budget.maxRequests counts streams. TTFB is measured on single short
    * streams so it is not mixed with relaying other streams' events; per-event delay on
@@ -78,41 +111,43 @@ export interface Plan {
 }
 
 export const KB2 = 2 * 1024;
+export const KB300 = 300 * 1024;
 export const MB1 = 1024 * 1024;
 
+export function scenarioKey(s: { size: string; concurrency: number }): string {
+  return `${s.size.replace(' ', '')}/c${s.concurrency}`;
+}
+
+const SIZES: [Size, number][] = [['2 KB', KB2], ['300 KB', KB300], ['1 MB', MB1]];
+
 /**
- * Budgets: the full plan stays under about two minutes per variant on 2 cores; a scenario
+ * Budgets: the full plan stays under three minutes with five targets on 2 cores; a scenario
  * stops at whichever of its count and time bounds comes first.
  */
 export function planFor(quick: boolean): Plan {
+  const latency: LatencyPlan[] = [];
+  for (const [size, bytes] of SIZES) {
+    for (const concurrency of [1, 10, 100]) {
+      const maxRequests = quick ? 200 : bytes === KB2 ? 20_000 : 4_000;
+      latency.push({ size, bytes, concurrency, budget: { maxRequests, maxMs: quick ? 150 : 2_400 } });
+    }
+  }
   if (quick) {
     return {
       rounds: 2,
-      warmup: { maxRequests: 50, maxMs: 150 },
-      latency: [
-        { size: '2 KB', bytes: KB2, concurrency: 1, budget: { maxRequests: 200, maxMs: 400 } },
-        { size: '2 KB', bytes: KB2, concurrency: 10, budget: { maxRequests: 1_000, maxMs: 400 } },
-        { size: '2 KB', bytes: KB2, concurrency: 100, budget: { maxRequests: 1_000, maxMs: 400 } },
-        { size: '1 MB', bytes: MB1, concurrency: 1, budget: { maxRequests: 40, maxMs: 400 } },
-        { size: '1 MB', bytes: MB1, concurrency: 100, budget: { maxRequests: 200, maxMs: 600 } },
-      ],
-      sseTtfb: { events: 6, gapMs: 1, concurrency: 1, budget: { maxRequests: 30, maxMs: 400 } },
-      sseChunks: { events: 20, gapMs: 10, concurrency: 10, budget: { maxRequests: 20, maxMs: 800 } },
+      warmup: { maxRequests: 50, maxMs: 100 },
+      latency,
+      sseTtfb: { events: 6, gapMs: 1, concurrency: 1, budget: { maxRequests: 30, maxMs: 300 } },
+      sseChunks: { events: 20, gapMs: 10, concurrency: 10, budget: { maxRequests: 20, maxMs: 600 } },
       rss: { streams: 100, gapMs: 1_000, holdMs: 500, idleWaitMs: 200 },
     };
   }
   return {
-    rounds: 4,
-    warmup: { maxRequests: 300, maxMs: 500 },
-    latency: [
-      { size: '2 KB', bytes: KB2, concurrency: 1, budget: { maxRequests: 5_000, maxMs: 8_000 } },
-      { size: '2 KB', bytes: KB2, concurrency: 10, budget: { maxRequests: 30_000, maxMs: 6_000 } },
-      { size: '2 KB', bytes: KB2, concurrency: 100, budget: { maxRequests: 40_000, maxMs: 8_000 } },
-      { size: '1 MB', bytes: MB1, concurrency: 1, budget: { maxRequests: 800, maxMs: 8_000 } },
-      { size: '1 MB', bytes: MB1, concurrency: 100, budget: { maxRequests: 2_000, maxMs: 12_000 } },
-    ],
-    sseTtfb: { events: 6, gapMs: 1, concurrency: 1, budget: { maxRequests: 400, maxMs: 5_000 } },
-    sseChunks: { events: 20, gapMs: 10, concurrency: 10, budget: { maxRequests: 300, maxMs: 10_000 } },
-    rss: { streams: 100, gapMs: 1_000, holdMs: 3_000, idleWaitMs: 1_000 },
+    rounds: 3,
+    warmup: { maxRequests: 300, maxMs: 250 },
+    latency,
+    sseTtfb: { events: 6, gapMs: 1, concurrency: 1, budget: { maxRequests: 300, maxMs: 1_500 } },
+    sseChunks: { events: 20, gapMs: 10, concurrency: 10, budget: { maxRequests: 120, maxMs: 2_700 } },
+    rss: { streams: 100, gapMs: 1_000, holdMs: 2_000, idleWaitMs: 500 },
   };
 }

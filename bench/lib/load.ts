@@ -4,9 +4,10 @@ import { setMaxListeners } from 'node:events';
 import type { Pool } from 'undici';
 import { createStampReader } from './sse-timing.js';
 import { nsToUs } from './stats.js';
+import type { TargetName } from './args.js';
 
 export interface Target {
-  name: 'direct' | 'gateway';
+  name: TargetName;
   pool: Pool;
   /** Headers every request carries (the gateway token for the gateway target). */
   headers: Record<string, string>;

@@ -1,11 +1,37 @@
 // Child processes of the gateway benchmark: the bench upstream, the real `sluice` CLI (token
 // create, serve), their RSS, and one registry that kills them all on exit, error or signal.
 // Starts node binaries only; never imports proxy/ code (the gateway is measured as a process).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nginxConfig } from './nginx.js';
 
 export const UPSTREAM_ENTRY = fileURLToPath(new URL('./upstream-child.ts', import.meta.url));
+export const RELAY_ENTRY = fileURLToPath(new URL('./relay-child.ts', import.meta.url));
+
+/** Whether a command runs (`taskset`, `nginx`): absent tools are skipped, not failures. */
+export function hasCommand(cmd: string, args: string[] = ['-V']): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as { status?: number }).status !== 127;
+  }
+}
+
+/** `cmd args` prefixed with `taskset -c <cpus>` when a CPU list is given. */
+export function pinned(cpus: string | null, cmd: string, args: string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+}
+
+let pinCpus: Record<'load' | 'proxy' | 'upstream', string | null> = { load: null, proxy: null, upstream: null };
+/** CPU lists for the children started after this call (null: not pinned). */
+export function setPinning(p: typeof pinCpus): void {
+  pinCpus = p;
+}
 
 export interface ChildSet {
   track(child: ChildProcess): void;
@@ -41,10 +67,11 @@ export interface StartedChild {
 }
 
 /** Spawns `node ...args` and resolves once its output shows a loopback URL. */
-function spawnUntilUrl(children: ChildSet, args: string[], env: Record<string, string>, timeoutMs: number): Promise<StartedChild> {
+function spawnUntilUrl(children: ChildSet, args: string[], env: Record<string, string>, timeoutMs: number, cpus: string | null = null): Promise<StartedChild> {
   return new Promise((resolve, reject) => {
     // stdin stays a pipe: the bench upstream exits when it closes, so it never outlives us.
-    const proc = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [cmd, argv] = pinned(cpus, process.execPath, args);
+    const proc = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     children.track(proc);
     let out = '';
     let started = false;
@@ -86,7 +113,64 @@ function spawnUntilUrl(children: ChildSet, args: string[], env: Record<string, s
 }
 
 export function startUpstreamChild(children: ChildSet): Promise<StartedChild> {
-  return spawnUntilUrl(children, ['--import', 'tsx', UPSTREAM_ENTRY], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, 20_000);
+  return spawnUntilUrl(children, ['--import', 'tsx', UPSTREAM_ENTRY], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, 20_000, pinCpus.upstream);
+}
+
+/** The bare relay (lib/relay.ts) in its own child, optionally on another undici (its package dir). */
+export function startRelayChild(children: ChildSet, upstreamUrl: string, undiciDir?: string): Promise<StartedChild> {
+  return spawnUntilUrl(children, ['--import', 'tsx', RELAY_ENTRY, upstreamUrl, ...(undiciDir ? [undiciDir] : [])], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, 20_000, pinCpus.proxy);
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** nginx (lib/nginx.ts config) in the foreground, single process, proxying to the upstream. */
+export async function startNginxChild(children: ChildSet, prefix: string, upstreamUrl: string): Promise<StartedChild> {
+  mkdirSync(prefix, { recursive: true });
+  const listenPort = await freePort();
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(conf, nginxConfig({ prefix, listenPort, upstreamPort: Number(new URL(upstreamUrl).port) }));
+  const [cmd, argv] = pinned(pinCpus.proxy, 'nginx', ['-p', prefix, '-c', conf, '-e', 'stderr']);
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.track(proc);
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(listenPort))) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`nginx did not start: ${out}`);
+    }
+    await sleep(20);
+  }
+  return {
+    proc,
+    pid: proc.pid!,
+    url: `http://127.0.0.1:${listenPort}`,
+    output: () => out,
+    stop: async (graceMs = 5_000) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGQUIT');
+      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(t);
+    },
+  };
 }
 
 export interface GatewayChildOptions {
@@ -98,7 +182,7 @@ export interface GatewayChildOptions {
 }
 
 export function startGatewayChild(children: ChildSet, o: GatewayChildOptions): Promise<StartedChild> {
-  return spawnUntilUrl(children, [...(o.nodeArgs ?? []), o.bin, 'serve', '--port', '0', '--data-dir', o.dataDir], o.env, 20_000);
+  return spawnUntilUrl(children, [...(o.nodeArgs ?? []), o.bin, 'serve', '--port', '0', '--data-dir', o.dataDir], o.env, 20_000, pinCpus.proxy);
 }
 
 /** Runs the CLI to completion, e.g. `token create bench`; rejects on a non-zero exit. */

@@ -1,31 +1,37 @@
-// Turns the gateway benchmark's measurements into rows judged against the issue's targets, a
-// markdown table, and the `## Gateway` section of bench/RESULTS.md. Pure; no I/O.
+// Turns the gateway benchmark's measurements into rows judged against issue 17's targets, a
+// markdown table with one column per target process (direct, nginx, relay, Sluice) and Sluice
+// as a ratio to the relay, and the `## Gateway` section of bench/RESULTS.md. Pure; no I/O.
+import type { TargetName } from './args.js';
 import type { Summary } from './stats.js';
 
-export interface PairSummary {
-  direct: Summary;
-  gateway: Summary;
+export interface TargetStats {
+  latencyUs: Summary;
+  rps: number;
+  errors: number;
+  /** utime + stime of the proxy process per request; null for direct (no proxy). */
+  cpuUsPerRequest: number | null;
 }
 
 export interface LatencyScenario {
   /** e.g. "2 KB" */
   size: string;
   concurrency: number;
-  latencyUs: PairSummary;
-  rps: { direct: number; gateway: number };
-  errors: { direct: number; gateway: number };
+  by: Partial<Record<TargetName, TargetStats>>;
+}
+
+export interface StreamStats {
+  ttfbUs: Summary;
+  /** Arrival minus send stamp of every event after the first. */
+  delayUs: Summary;
+  streams: number;
+  errors: number;
 }
 
 export interface SseScenario {
   events: number;
   gapMs: number;
   concurrency: number;
-  streams: { direct: number; gateway: number };
-  ttfbUs: PairSummary;
-  /** Arrival minus send stamp of every event after the first. */
-  delayUs: PairSummary;
-  gapUs: PairSummary;
-  errors: { direct: number; gateway: number };
+  by: Partial<Record<TargetName, StreamStats>>;
   negativeDelays: number;
 }
 
@@ -35,21 +41,21 @@ export interface RssScenario {
   heldKb: number;
 }
 
-export interface VariantResult {
-  variant: string;
+export interface BenchResult {
+  /** Column order. */
+  targets: TargetName[];
   latency: LatencyScenario[];
-  /** Single short streams: time to first byte. */
-  sseTtfb: SseScenario;
-  /** Concurrent streams of spaced events: per-event relay delay. */
-  sseChunks: SseScenario;
-  rss: RssScenario;
+  sseTtfb: SseScenario | null;
+  sseChunks: SseScenario | null;
+  rss: RssScenario | null;
 }
 
 export interface Row {
   metric: string;
-  direct: string;
-  gateway: string;
-  measured: string;
+  /** One cell per target, in BenchResult.targets order. */
+  cells: string[];
+  /** Sluice as a ratio to the relay ("0.93x"), or '—'. */
+  ratio: string;
   target: string;
   /** null: shown for context, no target. */
   ok: boolean | null;
@@ -62,6 +68,7 @@ export function fmtUs(us: number): string {
 }
 
 function signedUs(us: number): string {
+  if (!Number.isFinite(us)) return 'n/a';
   return `${us >= 0 ? '+' : '−'}${fmtUs(Math.abs(us))}`;
 }
 
@@ -73,116 +80,169 @@ function fmtMb(kb: number): string {
   return `${(kb / 1024).toFixed(1)} MB`;
 }
 
-export const TARGETS = {
+function fmtRatio(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a';
+}
+
+export const GOALS = {
+  rpsVsRelay: 0.9,
   addedP50C1Us: 150,
   addedP99C1Us: 500,
   addedP50OneMbUs: 2_000,
-  rpsScaling: 0.95,
+  cpuVsRelay: 1.3,
+  meteringCpu: 1.1,
   sseTtfbP50Us: 500,
-  sseChunkP99Us: 1_000,
+  sseDelayP99Us: 1_000,
   rssDeltaKb: 20 * 1024,
 } as const;
 
-function find(r: VariantResult, size: string, c: number): LatencyScenario | undefined {
-  return r.latency.find((s) => s.size === size && s.concurrency === c);
-}
+export const COLUMN_TITLES: Record<TargetName, string> = {
+  direct: 'Direct',
+  nginx: 'nginx',
+  relay: 'Relay',
+  'relay-alt': 'Relay (alt undici)',
+  sluice: 'Sluice',
+  'sluice-nometer': 'Sluice, metering off',
+};
 
 /** Every reported number, with pass/miss where the issue set a target. */
-export function evaluate(r: VariantResult): Row[] {
+export function evaluate(r: BenchResult): Row[] {
   const rows: Row[] = [];
-  const added = (s: LatencyScenario, p: 'p50' | 'p99', limitUs: number | null) => {
-    const d = s.latencyUs.direct[p];
-    const g = s.latencyUs.gateway[p];
-    const a = g - d;
+  const cells = (f: (t: TargetName) => string) => r.targets.map(f);
+  const ratioOf = (f: (t: TargetName) => number | undefined) => {
+    if (!r.targets.includes('sluice') || !r.targets.includes('relay')) return Number.NaN;
+    const s = f('sluice');
+    const base = f('relay');
+    return s === undefined || base === undefined ? Number.NaN : s / base;
+  };
+
+  for (const s of r.latency) {
+    const ratio = ratioOf((t) => s.by[t]?.rps);
     rows.push({
-      metric: `Added latency ${p}, ${s.size}, c=${s.concurrency}`,
-      direct: fmtUs(d),
-      gateway: fmtUs(g),
-      measured: signedUs(a),
-      target: limitUs === null ? '—' : `≤ ${fmtUs(limitUs)}`,
-      ok: limitUs === null ? null : Number.isFinite(a) && a <= limitUs,
+      metric: `Requests/s, ${s.size}, c=${s.concurrency}`,
+      cells: cells((t) => (s.by[t] ? fmtRps(s.by[t].rps) : '—')),
+      ratio: fmtRatio(ratio),
+      target: `≥ ${GOALS.rpsVsRelay}x`,
+      ok: Number.isFinite(ratio) ? ratio >= GOALS.rpsVsRelay : null,
+    });
+  }
+
+  const added = (s: LatencyScenario, p: 'p50' | 'p99', limitUs: number) => {
+    const direct = s.by.direct?.latencyUs[p];
+    const add = (t: TargetName) => (direct === undefined || !s.by[t] ? undefined : s.by[t].latencyUs[p] - direct);
+    const a = add('sluice');
+    rows.push({
+      metric: `Added latency ${p}, ${s.size}, c=${s.concurrency} (direct: absolute)`,
+      cells: cells((t) => (t === 'direct' ? (direct === undefined ? '—' : fmtUs(direct)) : add(t) === undefined ? '—' : signedUs(add(t)!))),
+      ratio: fmtRatio(ratioOf(add)),
+      target: `≤ ${fmtUs(limitUs)}`,
+      ok: a === undefined ? null : a <= limitUs,
     });
   };
+  const find = (size: string, c: number) => r.latency.find((s) => s.size === size && s.concurrency === c);
+  const small = find('2 KB', 1);
+  if (small) {
+    added(small, 'p50', GOALS.addedP50C1Us);
+    added(small, 'p99', GOALS.addedP99C1Us);
+  }
+  const big = find('1 MB', 1);
+  if (big) added(big, 'p50', GOALS.addedP50OneMbUs);
+
   for (const s of r.latency) {
-    const isSmallC1 = s.size === '2 KB' && s.concurrency === 1;
-    const isBigC1 = s.size === '1 MB' && s.concurrency === 1;
-    if (s.size === '2 KB' && s.concurrency === 10) continue; // throughput only
-    added(s, 'p50', isSmallC1 ? TARGETS.addedP50C1Us : isBigC1 ? TARGETS.addedP50OneMbUs : null);
-    added(s, 'p99', isSmallC1 ? TARGETS.addedP99C1Us : null);
-  }
-  for (const c of [1, 10, 100]) {
-    const s = find(r, '2 KB', c);
-    if (!s) continue;
+    const ratio = ratioOf((t) => s.by[t]?.cpuUsPerRequest ?? undefined);
     rows.push({
-      metric: `Requests/s, 2 KB, c=${c}`,
-      direct: fmtRps(s.rps.direct),
-      gateway: fmtRps(s.rps.gateway),
-      measured: `via/direct ${(s.rps.gateway / s.rps.direct).toFixed(2)}`,
-      target: '—',
-      ok: null,
+      metric: `Proxy CPU per request, ${s.size}, c=${s.concurrency}`,
+      cells: cells((t) => (s.by[t]?.cpuUsPerRequest == null ? '—' : fmtUs(s.by[t].cpuUsPerRequest))),
+      ratio: fmtRatio(ratio),
+      target: `≤ ${GOALS.cpuVsRelay}x`,
+      ok: Number.isFinite(ratio) ? ratio <= GOALS.cpuVsRelay : null,
     });
   }
-  const c10 = find(r, '2 KB', 10);
-  const c100 = find(r, '2 KB', 100);
-  if (c10 && c100) {
-    const scale = c100.rps.gateway / c10.rps.gateway;
-    rows.push({
-      metric: 'Gateway rps c=100 ÷ c=10',
-      direct: `${(c100.rps.direct / c10.rps.direct).toFixed(2)}`,
-      gateway: `${scale.toFixed(2)}`,
-      measured: `${scale.toFixed(2)}`,
-      target: `≥ ${TARGETS.rpsScaling}`,
-      ok: scale >= TARGETS.rpsScaling,
-    });
-    const ratio10 = c10.rps.gateway / c10.rps.direct;
-    const ratio100 = c100.rps.gateway / c100.rps.direct;
-    rows.push({
-      metric: 'Via/direct ratio, c=100 ÷ c=10',
-      direct: '—',
-      gateway: `${ratio10.toFixed(2)} → ${ratio100.toFixed(2)}`,
-      measured: `${(ratio100 / ratio10).toFixed(2)}`,
-      target: `≥ ${TARGETS.rpsScaling}`,
-      ok: ratio100 / ratio10 >= TARGETS.rpsScaling,
-    });
+
+  if (r.targets.includes('sluice') && r.targets.includes('sluice-nometer')) {
+    for (const size of [...new Set(r.latency.map((s) => s.size))]) {
+      // Pooled over the concurrencies of one size: CPU time over requests, on and off.
+      const pool = (t: TargetName) => {
+        let us = 0;
+        let n = 0;
+        for (const s of r.latency) {
+          const st = s.by[t];
+          if (s.size !== size || !st || st.cpuUsPerRequest === null) continue;
+          us += st.cpuUsPerRequest;
+          n++;
+        }
+        return n ? us / n : Number.NaN;
+      };
+      const on = pool('sluice');
+      const off = pool('sluice-nometer');
+      const cost = on / off;
+      rows.push({
+        metric: `Metering on ÷ off, Sluice CPU per request, ${size} (mean over c)`,
+        cells: cells((t) => (t === 'sluice' ? fmtUs(on) : t === 'sluice-nometer' ? fmtUs(off) : '—')),
+        ratio: '—',
+        target: `≤ ${GOALS.meteringCpu}x`,
+        ok: Number.isFinite(cost) ? cost <= GOALS.meteringCpu : null,
+      });
+      rows[rows.length - 1]!.ratio = `on/off ${fmtRatio(cost)}`;
+    }
   }
-  const sseRow = (metric: string, pair: PairSummary, p: 'p50' | 'p99', limitUs: number | null) => {
-    const a = pair.gateway[p] - pair.direct[p];
+
+  const sseRow = (metric: string, sc: SseScenario, pick: (x: StreamStats) => number, limitUs: number | null) => {
+    const direct = sc.by.direct ? pick(sc.by.direct) : undefined;
+    const add = (t: TargetName) => (direct === undefined || !sc.by[t] ? undefined : pick(sc.by[t]) - direct);
+    const a = add('sluice');
     rows.push({
       metric,
-      direct: fmtUs(pair.direct[p]),
-      gateway: fmtUs(pair.gateway[p]),
-      measured: signedUs(a),
+      cells: cells((t) => (t === 'direct' ? (direct === undefined ? '—' : fmtUs(direct)) : add(t) === undefined ? '—' : signedUs(add(t)!))),
+      ratio: fmtRatio(ratioOf(add)),
       target: limitUs === null ? '—' : `≤ ${fmtUs(limitUs)}`,
-      ok: limitUs === null ? null : Number.isFinite(a) && a <= limitUs,
+      ok: limitUs === null || a === undefined ? null : a <= limitUs,
     });
   };
   const desc = (s: SseScenario) => `${s.events} events/${s.gapMs} ms, c=${s.concurrency}`;
-  sseRow(`SSE added TTFB p50 (${desc(r.sseTtfb)})`, r.sseTtfb.ttfbUs, 'p50', TARGETS.sseTtfbP50Us);
-  sseRow(`SSE added TTFB p99 (${desc(r.sseTtfb)})`, r.sseTtfb.ttfbUs, 'p99', null);
-  sseRow(`SSE added TTFB p50 (${desc(r.sseChunks)})`, r.sseChunks.ttfbUs, 'p50', null);
-  sseRow(`SSE added per-event delay p50 (${desc(r.sseChunks)})`, r.sseChunks.delayUs, 'p50', null);
-  sseRow(`SSE added per-event delay p99 (${desc(r.sseChunks)})`, r.sseChunks.delayUs, 'p99', TARGETS.sseChunkP99Us);
-  const delta = r.rss.heldKb - r.rss.idleKb;
+  if (r.sseTtfb) sseRow(`SSE added TTFB p50 (${desc(r.sseTtfb)})`, r.sseTtfb, (x) => x.ttfbUs.p50, GOALS.sseTtfbP50Us);
+  if (r.sseChunks) {
+    sseRow(`SSE added per-event delay p50 (${desc(r.sseChunks)})`, r.sseChunks, (x) => x.delayUs.p50, null);
+    sseRow(`SSE added per-event delay p99 (${desc(r.sseChunks)})`, r.sseChunks, (x) => x.delayUs.p99, GOALS.sseDelayP99Us);
+  }
+  if (r.rss) {
+    const delta = r.rss.heldKb - r.rss.idleKb;
+    rows.push({
+      metric: `Sluice RSS, idle → ${r.rss.streams} open streams`,
+      cells: cells((t) => (t === 'sluice' ? `${fmtMb(r.rss!.idleKb)} → ${fmtMb(r.rss!.heldKb)} (${delta >= 0 ? '+' : '−'}${fmtMb(Math.abs(delta))})` : '—')),
+      ratio: '—',
+      target: `≤ +${fmtMb(GOALS.rssDeltaKb)}`,
+      ok: Number.isFinite(delta) && delta <= GOALS.rssDeltaKb,
+    });
+  }
+  const failed = failedRequests(r);
   rows.push({
-    metric: `Gateway RSS, idle → ${r.rss.streams} open streams`,
-    direct: '—',
-    gateway: `${fmtMb(r.rss.idleKb)} → ${fmtMb(r.rss.heldKb)}`,
-    measured: `${delta >= 0 ? '+' : '−'}${fmtMb(Math.abs(delta))}`,
-    target: `≤ +${fmtMb(TARGETS.rssDeltaKb)}`,
-    ok: Number.isFinite(delta) && delta <= TARGETS.rssDeltaKb,
+    metric: 'Failed requests (all scenarios)',
+    cells: cells((t) => String(failed[t] ?? 0)),
+    ratio: '—',
+    target: '0',
+    ok: Object.values(failed).every((n) => n === 0),
   });
-  const errD = r.latency.reduce((n, s) => n + s.errors.direct, r.sseTtfb.errors.direct + r.sseChunks.errors.direct);
-  const errG = r.latency.reduce((n, s) => n + s.errors.gateway, r.sseTtfb.errors.gateway + r.sseChunks.errors.gateway);
-  rows.push({ metric: 'Failed requests (all scenarios)', direct: String(errD), gateway: String(errG), measured: String(errD + errG), target: '0', ok: errD + errG === 0 });
   return rows;
 }
 
-export function renderTable(rows: readonly Row[]): string {
+export function failedRequests(r: BenchResult): Partial<Record<TargetName, number>> {
+  const out: Partial<Record<TargetName, number>> = {};
+  for (const t of r.targets) {
+    let n = 0;
+    for (const s of r.latency) n += s.by[t]?.errors ?? 0;
+    for (const s of [r.sseTtfb, r.sseChunks]) n += s?.by[t]?.errors ?? 0;
+    out[t] = n;
+  }
+  return out;
+}
+
+export function renderTable(targets: readonly TargetName[], rows: readonly Row[]): string {
   const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'pass' : '**miss**');
   const lines = [
-    '| Metric | Direct | Via gateway | Added / ratio | Target | Result |',
-    '|---|---:|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.metric} | ${r.direct} | ${r.gateway} | ${r.measured} | ${r.target} | ${verdict(r.ok)} |`),
+    `| Metric | ${targets.map((t) => COLUMN_TITLES[t]).join(' | ')} | Sluice ÷ relay | Target | Result |`,
+    `|---|${targets.map(() => '---:').join('|')}|---:|---:|---|`,
+    ...rows.map((r) => `| ${r.metric} | ${r.cells.join(' | ')} | ${r.ratio} | ${r.target} | ${verdict(r.ok)} |`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -191,8 +251,7 @@ export interface SectionInput {
   date: string;
   machine: string;
   command: string;
-  /** One table per variant, in run order. */
-  variants: { name: string; table: string }[];
+  table: string;
   notes: string[];
 }
 
@@ -201,17 +260,14 @@ export function renderGatewaySection(s: SectionInput): string {
     '## Gateway',
     '',
     `Recorded ${s.date} on ${s.machine} with \`${s.command}\`.`,
-    '"Added" is via-gateway minus direct for the same percentile, both measured in the same run',
-    'against the same upstream process in alternating rounds. Regenerate with',
+    'Every column was measured in the same run against the same upstream process, the targets',
+    'taking turns in rotating order each round. "Added" is the target minus direct at the same',
+    'percentile. Targets are issue 17\'s, judged on Sluice ÷ relay. Regenerate with',
     '`npm run bench -- --write-results`; this section is replaced whole.',
     '',
+    s.table,
   ];
-  for (const v of s.variants) {
-    parts.push(`### Variant: ${v.name}`, '', v.table);
-  }
-  if (s.notes.length) {
-    parts.push('Notes:', '', ...s.notes.map((n) => `- ${n}`), '');
-  }
+  if (s.notes.length) parts.push('Notes:', '', ...s.notes.map((n) => `- ${n}`), '');
   return `${parts.join('\n').replace(/\n+$/, '')}\n`;
 }
 
