@@ -1,5 +1,5 @@
-// Sends one request upstream with undici's dispatch API and streams the response into a sink
-// chunk by chunk, with backpressure both ways. Takes plain data, never express objects.
+// One upstream attempt: sends a request with undici's dispatch API and streams the response into
+// a sink chunk by chunk, with backpressure both ways. Takes plain data, never express objects.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { assertForwardablePath } from './request-target.js';

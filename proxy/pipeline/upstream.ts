@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import {
   forward, replayHeld, ClientAbortError, upstreamError, buildUpstreamHeaders,
   type ForwardHooks, type ResponseSink, type UpstreamHeld, type UpstreamStarted,
-} from './forward.js';
+} from './dispatch.js';
 import { backoffMs, classifyErrorCode, classifyStatus, limitScope, parseRetryAfter, type RetryBudget } from './resilience/policy.js';
 import type { CircuitBreaker } from './resilience/breaker.js';
 import type { KeyPool, PoolKey } from './resilience/key-pool.js';
