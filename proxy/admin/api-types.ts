@@ -209,8 +209,25 @@ export interface AlertView {
   data: Record<string, unknown> | null;
 }
 
+/** One rate-limit bucket now: `level` of `capacity` (the burst) left, refilling at `perMinute`. */
+export interface BucketStateView {
+  level: number;
+  capacity: number;
+  perMinute: number;
+  /** Seconds until full again (0 when full). */
+  fullInSeconds: number;
+}
+
+/** GET /control/status `rateLimits`: each tool token with a rate limit, its buckets now. */
+export interface RateLimitStatusView {
+  token: string;
+  requests: BucketStateView | null;
+  tokens: BucketStateView | null;
+}
+
 export interface ControlStatusView {
   capture: CaptureStatusView;
+  rateLimits: RateLimitStatusView[];
   budgets: BudgetEngineEntry[];
   /** The newest 50. */
   alerts: AlertView[];

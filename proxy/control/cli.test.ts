@@ -24,11 +24,16 @@ test('budget and token policy changes are validated, saved and audited as cli', 
   const { dir, config, out, err, run } = await setup();
   assert.equal(await run('budget', 'set', 'daily', '12.5'), 0);
   assert.equal(await run('budget', 'set', 'monthly', '40', '--token', 'claude-code'), 0);
-  assert.equal(await run('token', 'policy', 'claude-code', '--models', 'claude-sonnet-*,claude-haiku-*', '--rpm', '30', '--cache', 'on', '--expires', '2026-12-31'), 0);
+  assert.equal(await run('token', 'policy', 'claude-code', '--models', 'claude-sonnet-*,claude-haiku-*', '--rpm', '30', '--burst-requests', '90', '--cache', 'on', '--expires', '2026-12-31'), 0);
   assert.equal(config.get().budgets.dailyUsd, 12.5);
   assert.deepEqual(config.get().tokens['claude-code'], {
-    models: ['claude-sonnet-*', 'claude-haiku-*'], dailyUsd: null, monthlyUsd: 40, requestsPerMinute: 30, tokensPerMinute: null, expires: '2026-12-31', injectCache: true,
+    models: ['claude-sonnet-*', 'claude-haiku-*'], dailyUsd: null, monthlyUsd: 40, requestsPerMinute: 30, tokensPerMinute: null, burstRequests: 90, burstTokens: null, expires: '2026-12-31', injectCache: true,
   });
+  out.length = 0;
+  assert.equal(await run('token', 'policy', 'claude-code'), 0);
+  assert.match(out.join(''), /rate: {5}30 requests\/min \(burst 90\), - tokens\/min/);
+  assert.equal(await run('token', 'policy', 'claude-code', '--burst-tokens', '5000'), 1, 'a burst needs its sustained rate');
+  assert.match(err.join(''), /burstTokens: a burst needs a sustained tokensPerMinute/);
   assert.equal(await run('budget', 'set', 'daily', 'lots'), 2);
   assert.equal(await run('token', 'policy', 'x', '--expires', '2026-02-30'), 1, 'schema refuses an impossible date');
   assert.match(err.join(''), /expires: must be an ISO date/);

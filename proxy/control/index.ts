@@ -15,7 +15,7 @@ import { settingsControlConfig } from './config.js';
 import { GuardrailBlockedError, PolicyDeniedError, RateLimitedError } from './errors.js';
 import { estimateCost, estimateInputTokens, worstCasePrice } from './estimate.js';
 import { compileGuard, describeDetector, globMatch, policyFor, scanMessagesBody } from './guardrails.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, type BucketLimits, type RateLimitState } from './rate-limit.js';
 import { mountControlRoutes } from './routes.js';
 import type { ControlSettings, TokenPolicy } from './schema.js';
 import { controlDbPath, openControlStore, type AlertRecord, type ControlStore } from './store.js';
@@ -49,8 +49,14 @@ export interface ControlExtensionOptions {
   storePath?: string;
 }
 
+/** One tool token's rate-limit buckets, refilled to the moment of the status call. */
+export interface RateLimitStatus extends RateLimitState {
+  token: string;
+}
+
 export interface ControlStatus {
   capture: CaptureStatus;
+  rateLimits: RateLimitStatus[];
   budgets: (BudgetStatus & { settledUsd: number; reservedUsd: number })[];
   alerts: AlertRecord[];
 }
@@ -195,6 +201,7 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
     };
 
     const limiter = createRateLimiter(now);
+    const bucketLimits = (p: TokenPolicy): BucketLimits => ({ rpm: p.requestsPerMinute, tpm: p.tokensPerMinute, burstRequests: p.burstRequests, burstTokens: p.burstTokens });
     const capture = createCaptureStore({ dataDir: internals.dataDir, now, settings: () => config().capture, onError: (err) => internals.logger.warn(`control: capture failed: ${err.message}`) });
 
     // Capture must be impossible to miss: a warning line and an alert whenever it is (or turns) on.
@@ -264,9 +271,10 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
           const name = req.caller.token.name;
           const billed = req.method === 'POST' && req.pathname === MESSAGES && req.body !== null;
           const estimate = billed ? estimateInputTokens(req.body!.length) + (maxTokensOf(req.body!) ?? 0) : 0;
-          const r = limiter.take(name, { rpm: policy.requestsPerMinute, tpm: policy.tokensPerMinute }, estimate);
+          const r = limiter.take(name, bucketLimits(policy), estimate);
           if (!r.ok) {
-            const what = r.limit === 'requests_per_minute' ? `${policy.requestsPerMinute} requests per minute` : `${policy.tokensPerMinute} tokens per minute`;
+            const burst = r.limit === 'requests_per_minute' ? policy.burstRequests : policy.burstTokens;
+            const what = (r.limit === 'requests_per_minute' ? `${policy.requestsPerMinute} requests per minute` : `${policy.tokensPerMinute} tokens per minute`) + (burst !== null ? ` after a burst of ${burst}` : '');
             throw new RateLimitedError(r.limit!, r.retryAfterSeconds, `Sluice token "${name}" is over its rate limit of ${what} (policy rule "${r.limit}"); retry in ${r.retryAfterSeconds} s. Change it with \`sluice token policy ${name} --${r.limit === 'requests_per_minute' ? 'rpm' : 'tpm'} <n>\`.`);
           }
           if (estimate === 0) return;
@@ -326,6 +334,9 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
 
     const status = async (): Promise<ControlStatus> => ({
       capture: await capture.status(),
+      rateLimits: Object.entries(config().tokens)
+        .filter(([, p]) => p.requestsPerMinute !== null || p.tokensPerMinute !== null)
+        .map(([token, p]) => ({ token, ...limiter.state(token, bucketLimits(p)) })),
       budgets: engine.status().map((b) => ({ ...b, settledUsd: b.settledPico / 1e12, reservedUsd: b.reservedPico / 1e12 })),
       alerts: store.listAlerts({ limit: 50 }),
     });

@@ -21,10 +21,19 @@ export const TokenPolicySchema = z.object({
   requestsPerMinute: z.number().int().positive().max(1_000_000).nullable().prefault(null),
   /** Input (cache included) + output tokens per minute. */
   tokensPerMinute: z.number().int().positive().max(1_000_000_000).nullable().prefault(null),
+  /**
+   * Bucket sizes: how many requests / tokens may go at once before the sustained rate applies
+   * (null: one minute's worth). A Claude Code session fanning out subagents wants a burst of 200+.
+   */
+  burstRequests: z.number().int().positive().max(1_000_000).nullable().prefault(null),
+  burstTokens: z.number().int().positive().max(1_000_000_000).nullable().prefault(null),
   expires: expiry.nullable().prefault(null),
   /** Add prompt-cache breakpoints to requests that carry none (opt-in; changes the forwarded bytes). */
   injectCache: z.boolean().prefault(false),
-}).strict();
+}).strict().superRefine((p, ctx) => {
+  if (p.burstRequests !== null && p.requestsPerMinute === null) ctx.addIssue({ code: 'custom', path: ['burstRequests'], message: 'a burst needs a sustained requestsPerMinute' });
+  if (p.burstTokens !== null && p.tokensPerMinute === null) ctx.addIssue({ code: 'custom', path: ['burstTokens'], message: 'a burst needs a sustained tokensPerMinute' });
+});
 export type TokenPolicy = z.infer<typeof TokenPolicySchema>;
 
 export const GUARD_ACTIONS = ['off', 'flag', 'redact', 'block'] as const;

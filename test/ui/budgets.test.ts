@@ -179,12 +179,15 @@ test('a token policy is validated, saved, enforced, and removed', { skip }, asyn
   assert.match(await byId(T.policyFieldError('expires')).innerText(), /YYYY-MM-DD/);
   assert.deepEqual(await control('/policies'), {}, 'nothing was sent');
   await byId(T.policyField('requestsPerMinute')).fill('100');
+  await byId(T.policyField('burstRequests')).fill('150');
   await byId(T.policyField('expires')).fill('');
   await byId(T.policyField('injectCache')).check();
   await byId(T.policySave).click();
   await byId(T.policySaved).waitFor();
-  assert.deepEqual((await control('/policies'))['test-tool'], { models: ['claude-haiku-*'], dailyUsd: null, monthlyUsd: null, requestsPerMinute: 100, tokensPerMinute: null, expires: null, injectCache: true });
-  assert.match(await row.innerText(), /claude-haiku-\*.*100 req\/min/s);
+  assert.deepEqual((await control('/policies'))['test-tool'], { models: ['claude-haiku-*'], dailyUsd: null, monthlyUsd: null, requestsPerMinute: 100, tokensPerMinute: null, burstRequests: 150, burstTokens: null, expires: null, injectCache: true });
+  assert.match(await row.innerText(), /claude-haiku-\*.*100 req\/min \(burst 150\)/s);
+  // The live bucket, from the running gateway's limiter: full until a request takes from it.
+  assert.equal(await row.getByTestId(T.policyBucket).innerText(), '150 of 150 requests left');
 
   // The policy runs before the budget: the model rule answers first.
   const denied = await refusal(ask('which model?'));

@@ -5,7 +5,7 @@ import { budgetBar, budgetRows, describeThresholds, parseCount, parseUsd, sessio
 import type { BudgetSettings, TokenPolicy } from './api.js';
 
 const BUDGETS: BudgetSettings = { dailyUsd: 5, monthlyUsd: null, sessionUsd: null, alertAt: [0.5, 0.8, 1] };
-const POLICY: TokenPolicy = { models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, expires: null, injectCache: false };
+const POLICY: TokenPolicy = { models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, burstRequests: null, burstTokens: null, expires: null, injectCache: false };
 
 test('USD fields: empty clears, amounts are read, mistakes are named', () => {
   assert.deepEqual(parseUsd(''), { ok: true, value: null });

@@ -64,6 +64,8 @@ export class ControlState {
   async savePolicy(name: string, policy: TokenPolicy): Promise<void> {
     const saved = await this.#api.savePolicy(name, policy);
     this.#applied((c) => ({ ...c, tokens: { ...c.tokens, [name]: saved } }));
+    // The rate-limit buckets of the new limits (best effort: the policy itself is saved).
+    await this.#api.status().then((status) => { this.status = status; }, () => {});
   }
 
   async deletePolicy(name: string): Promise<void> {

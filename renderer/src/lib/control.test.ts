@@ -15,7 +15,7 @@ const CONFIG: ControlSettings = {
 };
 const STATUS: ControlStatusView = {
   capture: { enabled: false, dir: '/data/capture', files: 0, bytes: 0, oldestTs: null, retentionHours: 24, maxTotalMb: 50, tokens: [] },
-  budgets: [], alerts: [],
+  rateLimits: [], budgets: [], alerts: [],
 };
 
 function fakeApi(over: Partial<Mod.ControlApi> = {}) {
@@ -44,7 +44,7 @@ test('loads config and status; changes show at once', async () => {
   assert.equal(c.captureOn, false);
   await c.setBudgets({ dailyUsd: 0.5 });
   assert.equal(c.config!.budgets.dailyUsd, 0.5);
-  await c.savePolicy('cli', { models: ['claude-*'], dailyUsd: null, monthlyUsd: null, requestsPerMinute: 5, tokensPerMinute: null, expires: null, injectCache: false });
+  await c.savePolicy('cli', { models: ['claude-*'], dailyUsd: null, monthlyUsd: null, requestsPerMinute: 5, tokensPerMinute: null, burstRequests: null, burstTokens: null, expires: null, injectCache: false });
   assert.equal(c.config!.tokens.cli!.requestsPerMinute, 5);
   await c.deletePolicy('cli');
   assert.equal(c.config!.tokens.cli, undefined);
@@ -91,7 +91,7 @@ test('the client sends control calls to /admin/api/control with JSON, and names 
   }) as unknown as typeof globalThis.fetch;
   const api = createApi({ baseUrl: 'http://127.0.0.1:1', fetch, token: 'test-admin' });
   await api.control.setBudgets({ dailyUsd: null });
-  await api.control.savePolicy('a/b', { models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, expires: null, injectCache: false });
+  await api.control.savePolicy('a/b', { models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, burstRequests: null, burstTokens: null, expires: null, injectCache: false });
   await api.control.testGuardrails('hello');
   await api.control.testGuardrails('hello', 'strict');
   await api.control.alerts(20);

@@ -3,7 +3,7 @@
 // gateway still validates everything. Pure; imports types, budgets.ts and the shared formatter only.
 import type { TokenPolicy } from './api.js';
 import { parseCount, parseUsd, usdField } from './budgets.js';
-import { formatInt, formatUsd } from './format.js';
+import { formatDuration, formatInt, formatUsd } from './format.js';
 
 export interface PolicyDraft {
   /** Model id globs, separated by commas, spaces or new lines; empty allows every model. */
@@ -12,6 +12,9 @@ export interface PolicyDraft {
   monthlyUsd: string;
   requestsPerMinute: string;
   tokensPerMinute: string;
+  /** Bucket sizes; empty: one minute's worth. */
+  burstRequests: string;
+  burstTokens: string;
   /** YYYY-MM-DD (valid through that day) or an ISO date-time; empty never expires. */
   expires: string;
   injectCache: boolean;
@@ -22,7 +25,7 @@ export type DraftResult<T, F extends string> = { ok: true; value: T } | { ok: fa
 
 /** A policy with every field at its schema default: no limits at all. */
 export const OPEN_POLICY: TokenPolicy = {
-  models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, expires: null, injectCache: false,
+  models: [], dailyUsd: null, monthlyUsd: null, requestsPerMinute: null, tokensPerMinute: null, burstRequests: null, burstTokens: null, expires: null, injectCache: false,
 };
 
 /** The token names the control API accepts as a policy's key. */
@@ -36,6 +39,8 @@ export function policyDraft(p: TokenPolicy | null | undefined): PolicyDraft {
     monthlyUsd: usdField(q.monthlyUsd),
     requestsPerMinute: q.requestsPerMinute === null ? '' : String(q.requestsPerMinute),
     tokensPerMinute: q.tokensPerMinute === null ? '' : String(q.tokensPerMinute),
+    burstRequests: q.burstRequests === null ? '' : String(q.burstRequests),
+    burstTokens: q.burstTokens === null ? '' : String(q.burstTokens),
     expires: q.expires ?? '',
     injectCache: q.injectCache,
   };
@@ -63,13 +68,20 @@ export function readPolicyDraft(d: PolicyDraft): DraftResult<TokenPolicy, Policy
   if (!rpm.ok) errors.requestsPerMinute = rpm.error;
   const tpm = parseCount(d.tokensPerMinute, 1_000_000_000);
   if (!tpm.ok) errors.tokensPerMinute = tpm.error;
+  const burstR = parseCount(d.burstRequests, 1_000_000);
+  if (!burstR.ok) errors.burstRequests = burstR.error;
+  else if (burstR.value !== null && rpm.ok && rpm.value === null) errors.burstRequests = 'A burst needs a requests-per-minute rate to refill at.';
+  const burstT = parseCount(d.burstTokens, 1_000_000_000);
+  if (!burstT.ok) errors.burstTokens = burstT.error;
+  else if (burstT.value !== null && tpm.ok && tpm.value === null) errors.burstTokens = 'A burst needs a tokens-per-minute rate to refill at.';
   const expires = d.expires.trim();
   if (expires !== '' && !validExpiry(expires)) errors.expires = 'Enter a date as YYYY-MM-DD (valid through that day), or leave it empty.';
-  if (!daily.ok || !monthly.ok || !rpm.ok || !tpm.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  if (!daily.ok || !monthly.ok || !rpm.ok || !tpm.ok || !burstR.ok || !burstT.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
     value: {
       models, dailyUsd: daily.value, monthlyUsd: monthly.value, requestsPerMinute: rpm.value, tokensPerMinute: tpm.value,
+      burstRequests: burstR.value, burstTokens: burstT.value,
       expires: expires === '' ? null : expires, injectCache: d.injectCache,
     },
   };
@@ -93,8 +105,8 @@ export interface PolicySummary {
 /** One line per column of the policies table. */
 export function summarizePolicy(p: TokenPolicy, now: number): PolicySummary {
   const limits = [
-    p.requestsPerMinute !== null ? `${formatInt(p.requestsPerMinute)} req/min` : null,
-    p.tokensPerMinute !== null ? `${formatInt(p.tokensPerMinute)} tokens/min` : null,
+    p.requestsPerMinute !== null ? `${formatInt(p.requestsPerMinute)} req/min${p.burstRequests !== null ? ` (burst ${formatInt(p.burstRequests)})` : ''}` : null,
+    p.tokensPerMinute !== null ? `${formatInt(p.tokensPerMinute)} tokens/min${p.burstTokens !== null ? ` (burst ${formatInt(p.burstTokens)})` : ''}` : null,
   ].filter(Boolean);
   const budgets = [
     p.dailyUsd !== null ? `${formatUsd(p.dailyUsd)}/day` : null,
@@ -108,4 +120,11 @@ export function summarizePolicy(p: TokenPolicy, now: number): PolicySummary {
     expired: p.expires !== null && now >= expiryInstant(p.expires),
     cache: p.injectCache ? 'Injected' : 'Off',
   };
+}
+
+/** A bucket now, for the policies table: "140 of 200 left · full in 1m 0s". */
+export function describeBucket(b: { level: number; capacity: number; fullInSeconds: number } | null, unit: string): string | null {
+  if (!b) return null;
+  const left = formatInt(Math.max(0, Math.floor(b.level)));
+  return `${left} of ${formatInt(b.capacity)} ${unit} left${b.fullInSeconds > 0 ? ` · full in ${formatDuration(b.fullInSeconds * 1000)}` : ''}`;
 }

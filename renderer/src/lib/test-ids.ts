@@ -90,6 +90,7 @@ export const T = {
   alertsList: 'alerts-list',
   alertRow: 'alert-row',
   policyRow: 'policy-row',
+  policyBucket: 'policy-bucket',
   policyEdit: 'policy-edit',
   policyForm: 'policy-form',
   policyField: (field: string) => `policy-field-${field}`,
