@@ -6,7 +6,8 @@ import { importClaudeCodeTranscripts } from './ledger/import-claude-code.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides } from './pricing/index.js';
 import { openSettings } from './store/settings.js';
 import { formatCost as formatUsdCost, formatDuration, formatInt, formatTokens, formatUsd, shortModel } from './format.js';
-import { renderTable, useColor, type Column } from './cli-table.js';
+import { cut, renderTable, TABLE_WIDTH, useColor, wrap, type Column } from './cli-table.js';
+import { requestStory } from './ledger/explain.js';
 
 export interface LedgerCliIo {
   stdout: (s: string) => void;
@@ -78,11 +79,12 @@ export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?
       io.stdout(tableFor(io)([
         { head: 'session', min: 14 },
         { head: 'last seen', drop: 6 },
-        { head: 'tool', min: 8, drop: 7 },
+        { head: 'tool', min: 11, drop: 7 },
         { head: 'models', min: 10, drop: 0 },
         ...SUM_COLS,
       ], page.sessions.map((s) => [
-        s.sessionId + (s.imported && !s.viaGateway ? ' (imported)' : ''),
+        // Requests without a session id are grouped per tool and hour: their ids mean nothing to read.
+        (s.sessionId.startsWith('nosession:') ? '(no session)' : s.sessionId) + (s.imported && !s.viaGateway ? ' (imported)' : ''),
         new Date(s.lastSeen).toISOString().slice(0, 16).replace('T', ' '),
         s.tool,
         s.models.map(shortModel).join(','),
@@ -114,7 +116,8 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
       return 0;
     }
     const s = detail.session;
-    io.stdout(`session ${s.sessionId}  tool ${s.tool}${s.project ? `  project ${s.project}` : ''}\n`);
+    io.stdout(`session ${s.sessionId}  tool ${s.tool}\n`);
+    if (s.project) io.stdout(`project ${cut(s.project, TABLE_WIDTH - 8)}\n`);
     io.stdout(`${new Date(s.firstSeen).toISOString()} .. ${new Date(s.lastSeen).toISOString()}  ${n(s.requests)} requests, ${n(s.errors)} errors, ${formatCost(s)}\n\n`);
     io.stdout(tableFor(io)([
       { head: 'time' },
@@ -135,6 +138,10 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
       r.ttfbMs === null ? '-' : formatDuration(r.ttfbMs),
       !r.billed ? '-' : formatUsd(r.costUsd),
     ])));
+    // What happened on the way upstream, in the dashboard's words (proxy/ledger/explain.ts).
+    // Each under its request's time, wrapped (not cut) so the reason stays readable.
+    const detours = detail.requests.flatMap((r) => requestStory(r).map((st) => `${new Date(r.tsStart).toISOString().slice(11, 19)}  ${wrap(st.text, TABLE_WIDTH, ' '.repeat(10)).slice(10)}`));
+    if (detours.length) io.stdout(`\nretries, fallbacks and refusals:\n${detours.map((d) => `${d}\n`).join('')}`);
     return 0;
   });
 }

@@ -40,6 +40,20 @@ export function paint(text: string, style: CellStyle, color: boolean): string {
   return `${on}${text}${off}`;
 }
 
+/** Prose in lines of at most `width` characters (words longer than a line are left whole), each after `indent`. */
+export function wrap(text: string, width = TABLE_WIDTH, indent = ''): string {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(/\s+/).filter(Boolean)) {
+      if (line && indent.length + line.length + 1 + word.length > width) { out.push(indent + line); line = word; }
+      else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line ? indent + line : '');
+  }
+  return out.join('\n');
+}
+
 /** `s` in at most `w` characters, its middle elided so ids keep their head and tail. */
 export function cut(s: string, w: number): string {
   if (s.length <= w) return s;

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { getToolAdapter, listToolAdapters, reapplyAll, CURSOR_BYOK_NOTE, type Connection, type ToolContext, type ToolId } from './tools/index.js';
 import type { SettingsStore } from './store/settings.js';
 import { openCliSettings } from './cli-settings.js';
+import { TABLE_WIDTH, wrap } from './cli-table.js';
 import { createTokenStore } from './store/tokens.js';
 import type { SecretStore } from './store/secrets.js';
 import { sluiceStatusLine, userStatusLine } from './tools/adapters/claude-code.js';
@@ -84,9 +85,9 @@ export async function listTools(io: ToolsCliIo, dataDir: string, secrets: Secret
   }
   for (const r of rows) {
     io.stdout(`${r.id.padEnd(20)} ${r.state.padEnd(22)} ${r.baseUrl ?? ''}\n`);
-    for (const w of r.warnings) io.stdout(`${' '.repeat(21)}! ${w}\n`);
+    for (const w of r.warnings) io.stdout(`${wrap(`! ${w}`, TABLE_WIDTH, ' '.repeat(21))}\n`);
   }
-  io.stdout(`\n${CURSOR_BYOK_NOTE}\n`);
+  io.stdout(`\n${wrap(CURSOR_BYOK_NOTE)}\n`);
   return 0;
 }
 

@@ -6,6 +6,8 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { formatCost, ledgerPath } from '../cli-ledger.js';
+import { renderTable, useColor } from '../cli-table.js';
+import { formatInt, formatTokens } from '../format.js';
 import { openLedger, type ReportRow } from '../ledger/index.js';
 import { readFileIfExists } from '../store/atomic-file.js';
 import { createKeychainStore, type SecretStore } from '../store/secrets.js';
@@ -24,6 +26,8 @@ export interface ObserveCliIo {
   stderr: (s: string) => void;
   readStdin: () => Promise<string>;
   env: Record<string, string | undefined>;
+  /** stdout is a terminal: tables may be coloured (never under NO_COLOR). */
+  isTTY?: boolean;
   secrets?: () => SecretStore;
 }
 
@@ -88,13 +92,7 @@ function dateArg(flag: string, v: string | undefined): string | undefined {
   return v;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
-const n = (v: number) => v.toLocaleString('en-US');
+const n = (v: number) => formatInt(v);
 
 const RESTART_NOTE = 'A running gateway applies this after `sluice serve` is restarted.\n';
 
@@ -204,9 +202,14 @@ function tagStats(io: ObserveCliIo, dataDir: string, v: Values): number {
     io.stdout(`${JSON.stringify({ by: 'tag', tag: key, since: since ?? null, until: until ?? null, rows }, null, 2)}\n`);
     return 0;
   }
-  io.stdout(table([key, 'requests', 'errors', 'input', 'output', 'cache write', 'cache read', 'cost'], rows.map((r) => [
-    r.key || '(untagged)', n(r.requests), n(r.errors), n(r.inputTokens), n(r.outputTokens), n(r.cacheWriteTokens), n(r.cacheReadTokens), formatCost(r),
-  ])));
+  // The shared CLI table: 100 columns (cache columns go first), colour on a terminal unless NO_COLOR.
+  io.stdout(renderTable([
+    { head: key, min: 16 }, { head: 'requests', align: 'right' }, { head: 'errors', align: 'right', drop: 3 },
+    { head: 'input', align: 'right', drop: 4 }, { head: 'output', align: 'right', drop: 5 }, { head: 'cache write', align: 'right', drop: 1 },
+    { head: 'cache read', align: 'right', drop: 2 }, { head: 'cost', align: 'right', style: (c) => (c.includes('unpriced') ? 'yellow' : null) },
+  ], rows.map((r) => [
+    r.key || '(untagged)', n(r.requests), n(r.errors), formatTokens(r.inputTokens), formatTokens(r.outputTokens), formatTokens(r.cacheWriteTokens), formatTokens(r.cacheReadTokens), formatCost(r),
+  ]), { color: useColor(io) }));
   return 0;
 }
 

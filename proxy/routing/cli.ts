@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { openLedger } from '../ledger/index.js';
+import { renderTable, useColor, type Column } from '../cli-table.js';
+import { formatDuration, formatInt, formatPercent, formatTokens, formatUsd } from '../format.js';
 import { openSettings } from '../store/settings.js';
 import { createKeychainStore, createProviderKeys, type SecretStore } from '../store/secrets.js';
 import { createProviderRegistry } from '../providers/registry.js';
@@ -18,6 +20,8 @@ export interface RoutingCliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   env: Record<string, string | undefined>;
+  /** stdout is a terminal: tables may be coloured (never under NO_COLOR). */
+  isTTY?: boolean;
   secrets?: () => SecretStore;
   dispatcher?: Dispatcher;
 }
@@ -40,39 +44,45 @@ export function isRoutingCommand(argv: readonly string[]): boolean {
   return cmd === 'models' || (cmd === 'route' && sub === 'test') || (cmd === 'ab' && sub === 'report') || (cmd === 'smart' && sub === 'report');
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
+/** Tables through the shared CLI table (100 columns, colour on a terminal unless NO_COLOR). */
+const table = (columns: Column[], rows: string[][], color = false) => renderTable(columns, rows, { color });
+const unprStyle = (c: string) => (c.includes('unpriced') ? 'yellow' as const : null);
 
-const ms = (v: number | null) => (v === null ? '-' : `${Math.round(v)}ms`);
-const usd = (v: number | null) => (v === null ? 'unpriced' : `$${v >= 1 ? v.toFixed(2) : v.toFixed(5)}`);
+const ms = (v: number | null) => (v === null ? '-' : formatDuration(v));
+const usd = (v: number | null) => formatUsd(v);
 
-export function formatAbReport(rules: { rule: string; arms: ArmStats[] }[]): string {
+export function formatAbReport(rules: { rule: string; arms: ArmStats[] }[], color = false): string {
   if (rules.length === 0) return 'No A/B requests recorded yet (rules with `arms`).\n';
   const rows = rules.flatMap((r) => r.arms.map((a) => [
-    r.rule, a.arm, String(a.requests), `${(a.errorRate * 100).toFixed(1)}%`, ms(a.latencyP50Ms), ms(a.latencyP95Ms),
-    usd(a.costPerRequestUsd) + (a.unpricedRequests > 0 ? ` (+${a.unpricedRequests} unpriced)` : ''), a.outputTokensPerRequest.toFixed(0), a.servedModels.join(','),
+    r.rule, a.arm, formatInt(a.requests), formatPercent(a.errorRate), ms(a.latencyP50Ms), ms(a.latencyP95Ms),
+    a.costPerRequestUsd === null ? 'unpriced' : usd(a.costPerRequestUsd) + (a.unpricedRequests > 0 ? ` (+${formatInt(a.unpricedRequests)} unpriced)` : ''), formatTokens(Math.round(a.outputTokensPerRequest)), a.servedModels.join(','),
   ]));
-  return table(['rule', 'arm', 'requests', 'errors', 'p50', 'p95', 'cost/request', 'output/request', 'served'], rows);
+  return table([
+    { head: 'rule', min: 10 }, { head: 'arm', min: 8 }, { head: 'requests', align: 'right' }, { head: 'errors', align: 'right', drop: 3 },
+    { head: 'p50', align: 'right', drop: 2 }, { head: 'p95', align: 'right', drop: 4 }, { head: 'cost/request', align: 'right', style: unprStyle },
+    { head: 'output/request', align: 'right', drop: 1 }, { head: 'served', min: 12, drop: 0 },
+  ], rows, color);
 }
 
-const money = (v: number) => `${v < 0 ? '-' : ''}$${Math.abs(v) >= 1 ? Math.abs(v).toFixed(2) : Math.abs(v).toFixed(5)}`;
+const money = (v: number) => formatUsd(v);
 
-export function formatSmartReport(report: SmartReport): string {
+export function formatSmartReport(report: SmartReport, color = false): string {
   if (report.routes.length === 0) return 'No smart-routed requests recorded yet (rules with `tiers` or `cascade`).\n';
   const out: string[] = [];
   for (const r of report.routes) {
     const rows = r.tiers.map((t) => [
-      t.tier, String(t.requests), `${(t.share * 100).toFixed(1)}%`,
-      money(t.costUsd) + (t.unpriced > 0 ? ` (+${t.unpriced} unpriced)` : ''),
+      t.tier, formatInt(t.requests), formatPercent(t.share),
+      money(t.costUsd) + (t.unpriced > 0 ? ` (+${formatInt(t.unpriced)} unpriced)` : ''),
       money(t.counterfactualUsd), money(t.savingUsd), t.models.join(','),
     ]);
     const tot = r.total;
-    rows.push(['total', String(tot.requests), '100.0%', money(tot.costUsd) + (tot.unpriced > 0 ? ` (+${tot.unpriced} unpriced)` : ''), money(tot.counterfactualUsd), money(tot.savingUsd), '']);
+    rows.push(['total', formatInt(tot.requests), formatPercent(1), money(tot.costUsd) + (tot.unpriced > 0 ? ` (+${formatInt(tot.unpriced)} unpriced)` : ''), money(tot.counterfactualUsd), money(tot.savingUsd), '']);
     out.push(`rule ${r.route ?? '(none)'}: top tier ${r.topModel}\n`);
-    out.push(table(['tier', 'requests', 'share', 'cost', `all on top`, 'saving', 'served'], rows));
+    out.push(table([
+      { head: 'tier', min: 8 }, { head: 'requests', align: 'right' }, { head: 'share', align: 'right', drop: 2 },
+      { head: 'cost', align: 'right', style: unprStyle }, { head: 'all on top', align: 'right', drop: 3 }, { head: 'saving', align: 'right' },
+      { head: 'served', min: 12, drop: 1 },
+    ], rows, color));
     if (tot.counterfactualUnpriced > 0) out.push(`  ${tot.counterfactualUnpriced} request(s) could not be repriced at ${r.topModel} and are left out of the saving\n`);
     out.push('\n');
   }
@@ -103,7 +113,7 @@ export async function runRoutingCli(argv: string[], io: RoutingCliIo, dataDir: s
       const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
       try {
         const report = abReportFromLedger(ledger, { ...(values.rule ? { rule: values.rule } : {}), ...(values.since ? { since: values.since } : {}) });
-        io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatAbReport(report.rules));
+        io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatAbReport(report.rules, useColor(io)));
       } finally {
         ledger.close();
       }
@@ -118,7 +128,7 @@ export async function runRoutingCli(argv: string[], io: RoutingCliIo, dataDir: s
       try {
         const report = smartReport(ledger, book, s.routing, { ...(values.rule ? { rule: values.rule } : {}), ...(values.since ? { since: values.since } : {}) });
         // bigint pico sums are written as decimal strings in JSON.
-        io.stdout(values.json ? `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : formatSmartReport(report));
+        io.stdout(values.json ? `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : formatSmartReport(report, useColor(io)));
       } finally {
         ledger.close();
       }

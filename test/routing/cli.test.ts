@@ -84,8 +84,10 @@ test('ab report compares the arms recorded in the ledger', async () => {
   assert.equal(b!.unpricedRequests, 10);
   assert.equal(b!.outputTokensPerRequest, 30);
   const text = await cli(['ab', 'report', '--rule', 'trial']);
-  assert.match(text.out, /trial\s+a\s+10\s+0\.0%\s+500ms\s+1000ms\s+\$0\.00200/);
-  assert.match(text.out, /trial\s+b\s+10\s+20\.0%.*unpriced \(\+10 unpriced\)/);
+  // Numbers through the shared formatter (proxy/format.ts), in the shared 100-column table.
+  assert.match(text.out, /trial\s+a\s+10\s+0%\s+500 ms\s+1\.00 s\s+\$0\.0020\s+10\s+claude-sonnet-4-6/);
+  assert.match(text.out, /trial\s+b\s+10\s+20%\s+50 ms\s+50 ms\s+unpriced\s+30\s+deepseek-chat/);
+  for (const line of text.out.split('\n')) assert.ok(line.length <= 100, line);
   const none = await cli(['ab', 'report', '--rule', 'other']);
   assert.match(none.out, /No A\/B requests/);
 });

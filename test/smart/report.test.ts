@@ -97,7 +97,8 @@ test('--rule narrows to one rule; the table names the top tier and the saving', 
   const text = await cli(['smart', 'report', '--rule', 'smart']);
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /^rule smart: top tier claude-opus-5-5$/m);
-  assert.match(text.out, /^total\s+5\s+100\.0%\s+\$0\.02240 \(\+1 unpriced\)\s+\$0\.05000\s+\$0\.02760/m);
+  // Dollars through the shared formatter (proxy/format.ts): cents from one cent up.
+  assert.match(text.out, /^total\s+5\s+100%\s+\$0\.02 \(\+1 unpriced\)\s+\$0\.05\s+\$0\.03/m);
   assert.doesNotMatch(text.out, /casc/);
   const none = await cli(['smart', 'report', '--since', '2026-11-21']);
   assert.match(none.out, /No smart-routed requests recorded yet/);

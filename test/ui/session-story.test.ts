@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
 import { browserUnavailable, launchBrowser } from './browser.js';
 import { makeRow } from '../../proxy/ledger/fixtures/rows.js';
-import type { AttemptRecord } from '../../proxy/ledger/types.js';
+import type { AttemptRecord, LedgerRow } from '../../proxy/ledger/types.js';
 import { requestStory } from '../../proxy/ledger/explain.js';
 import { packageRoot } from '../../proxy/admin/static-ui.js';
 import { T } from '../../renderer/src/lib/test-ids.js';
@@ -49,7 +49,7 @@ before(async () => {
     { type: 'user', cwd: PROJECT, sessionId: SID, timestamp: new Date(FIRST_PROMPT).toISOString() },
   ].map((l) => JSON.stringify(l)).join('\n') + '\n');
   const t = Date.now() - 30 * 60_000;
-  const row = (id: string, i: number, o: Parameters<typeof makeRow>[0]) => makeRow({ sessionId: SID, tsStart: t + i * 60_000, tsEnd: t + i * 60_000 + 2000, project: null, ...o, id });
+  const row = (id: string, i: number, o: Partial<LedgerRow>) => makeRow({ sessionId: SID, tsStart: t + i * 60_000, tsEnd: t + i * 60_000 + 2000, project: null, ...o, id });
   s.gw.ledger!.write([
     row('plain', 0, {}),
     row('retried', 1, { target: 'anthropic', attempts: [att(1, t, { status: 529 }), att(2, t, { waitMs: 431 })] }),
