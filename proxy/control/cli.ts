@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLedger } from '../ledger/index.js';
 import { localDay, localDayStart, systemTzOffset, type TzOffset } from '../ledger/dates.js';
-import { openCliSettings } from '../cli-settings.js';
-import { formatUsd } from '../format.js';
+import { callGateway, openCliSettings, type GatewayRuntime } from '../cli-settings.js';
+import { formatDuration, formatInt, formatUsd } from '../format.js';
+import type { RateLimitStatus } from './index.js';
 import { settingsControlConfig, type ControlConfig } from './config.js';
 import { compileGuard, REDACT_ALL, scanPlainText } from './guardrails.js';
 import { ControlSettingsError, parseControlSettings, TokenPolicySchema, type ControlSettings } from './schema.js';
@@ -70,7 +71,7 @@ export async function runControlCli(args: string[], io: ControlCliIo, dataDir: s
       args, allowPositionals: true, strict: true,
       options: {
         json: { type: 'boolean' }, token: { type: 'string' }, models: { type: 'string' }, daily: { type: 'string' },
-        monthly: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, expires: { type: 'string' },
+        monthly: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'burst-requests': { type: 'string' }, 'burst-tokens': { type: 'string' }, expires: { type: 'string' },
         cache: { type: 'string' }, clear: { type: 'boolean' }, policy: { type: 'string' }, 'retention-hours': { type: 'string' },
         'max-mb': { type: 'string' }, limit: { type: 'string' }, 'data-dir': { type: 'string' },
       },
@@ -83,7 +84,9 @@ export async function runControlCli(args: string[], io: ControlCliIo, dataDir: s
   const now = deps.now ?? Date.now;
   const tz = deps.tz ?? systemTzOffset;
   // Through the running gateway when one is up (so the change applies to its next request).
-  const config = deps.config ?? settingsControlConfig((await openCliSettings(dataDir)).settings);
+  const opened = deps.config ? null : await openCliSettings(dataDir);
+  const config = deps.config ?? settingsControlConfig(opened!.settings);
+  const gateway: GatewayRuntime | null = opened?.gateway ?? null;
   const store = openControlStore(controlDbPath(dataDir));
   const save = async (action: string, target: string, edit: (c: ControlSettings) => { before: unknown; after: unknown }) => {
     const draft = structuredClone(config.get());
@@ -143,15 +146,23 @@ export async function runControlCli(args: string[], io: ControlCliIo, dataDir: s
       case 'token': {
         const name = a1;
         if (sub !== 'policy' || !name) throw new ControlUsageError('expected `sluice token policy <name> [options]`');
-        const edits = ['models', 'daily', 'monthly', 'rpm', 'tpm', 'expires', 'cache'].filter((k) => o[k as keyof typeof o] !== undefined);
+        const edits = ['models', 'daily', 'monthly', 'rpm', 'tpm', 'burst-requests', 'burst-tokens', 'expires', 'cache'].filter((k) => o[k as keyof typeof o] !== undefined);
         if (edits.length === 0 && !o.clear) {
           const t = config.get().tokens[name];
-          if (o.json) { out(JSON.stringify(t ?? null, null, 2)); return 0; }
+          // The buckets live in the running gateway; without one there is no state to show.
+          const buckets = gateway && t && (t.requestsPerMinute !== null || t.tokensPerMinute !== null)
+            ? (await callGateway<{ rateLimits?: RateLimitStatus[] }>(gateway, 'GET', '/control/status').catch(() => null))?.rateLimits?.find((b) => b.token === name) ?? null
+            : null;
+          if (o.json) { out(JSON.stringify(t ? { ...t, buckets: buckets ? { requests: buckets.requests, tokens: buckets.tokens } : null } : null, null, 2)); return 0; }
           if (!t) { out(`Token "${name}" has no policy (any model, no limits).`); return 0; }
+          const burst = (n: number | null) => (n === null ? '' : ` (burst ${formatInt(n)})`);
+          const bucketLine = (b: RateLimitStatus['requests'], unit: string) => b && `${formatInt(Math.max(0, Math.floor(b.level)))} of ${formatInt(b.capacity)} ${unit} left${b.fullInSeconds > 0 ? `, full in ${formatDuration(b.fullInSeconds * 1000)}` : ''}`;
+          const live = buckets ? [bucketLine(buckets.requests, 'requests'), bucketLine(buckets.tokens, 'tokens')].filter(Boolean).join('; ') : null;
           out([
             `models:   ${t.models.length ? t.models.join(', ') : 'any'}`,
             `budget:   daily ${money(t.dailyUsd)}, monthly ${money(t.monthlyUsd)}`,
-            `rate:     ${t.requestsPerMinute ?? '-'} requests/min, ${t.tokensPerMinute ?? '-'} tokens/min`,
+            `rate:     ${t.requestsPerMinute === null ? '-' : formatInt(t.requestsPerMinute)} requests/min${burst(t.burstRequests)}, ${t.tokensPerMinute === null ? '-' : formatInt(t.tokensPerMinute)} tokens/min${burst(t.burstTokens)}`,
+            ...(live ? [`buckets:  ${live}`] : []),
             `expires:  ${t.expires ?? 'never'}`,
             `cache injection: ${t.injectCache ? 'on' : 'off'}`,
           ].join('\n'));
@@ -168,6 +179,8 @@ export async function runControlCli(args: string[], io: ControlCliIo, dataDir: s
           if (o.monthly !== undefined) t.monthlyUsd = usdArg(o.monthly, '--monthly');
           if (o.rpm !== undefined) t.requestsPerMinute = intArg(o.rpm, '--rpm');
           if (o.tpm !== undefined) t.tokensPerMinute = intArg(o.tpm, '--tpm');
+          if (o['burst-requests'] !== undefined) t.burstRequests = intArg(o['burst-requests'], '--burst-requests');
+          if (o['burst-tokens'] !== undefined) t.burstTokens = intArg(o['burst-tokens'], '--burst-tokens');
           if (o.expires !== undefined) t.expires = o.expires === 'none' ? null : o.expires;
           if (o.cache !== undefined) t.injectCache = o.cache === 'on';
           c.tokens[name] = t;
