@@ -21,6 +21,7 @@ import { isRoutingCommand, runRoutingCli, ROUTING_HELP } from './routing/cli.js'
 import { isObserveCommand, ObserveCliUsageError, observeExtension, OBSERVE_HELP, parseTagArgs, runObserveCli } from './observe/index.js';
 import { runStatusline } from './statusline.js';
 import { report, REPORT_HELP } from './cli-report.js';
+import { runTeamCli, teamExtension, TEAM_HELP } from './team/index.js';
 
 export interface CliIo {
   cwd?: string;
@@ -93,7 +94,8 @@ function helpFor(argv: readonly string[]): string | null {
   if (isControlCommand(args)) return CONTROL_HELP;
   if (isObserveCommand(args)) return OBSERVE_HELP;
   if (isRoutingCommand(args)) return ROUTING_HELP;
-  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}`;
+  if (args[0] === 'team') return TEAM_HELP;
+  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}\n${TEAM_HELP}`;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -116,6 +118,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Routing: ab report, models, route test (proxy/routing/cli.ts).
   if (isRoutingCommand(argv)) {
     return runRoutingCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
+  // Team mode: join, status, leave, report, budget (proxy/team).
+  if (argv[0] === 'team') {
+    return runTeamCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
   }
   let parsed;
   try {
@@ -228,6 +234,7 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
     // own /admin/api/* routes mount before it.
     observeExtension({ authorize: admin.authorize }),
     controlExtension({ authorize: admin.authorize }),
+    teamExtension(),
     admin,
   ] });
   // `sluice open` (another process) finds this gateway and its admin token here; removed on close.

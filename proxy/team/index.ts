@@ -1,0 +1,252 @@
+// Team mode as a gateway extension: replicates this machine's ledger rows to the team's
+// PostgreSQL in the background (replicator.ts) and enforces team budgets through leases
+// (leases.ts) as a request stage. Nothing here runs on the request path except the lease check,
+// which only waits for PostgreSQL when this machine's lease cannot cover a request. Membership
+// lives in team.sqlite (written by `sluice team join|leave`), re-read every few seconds, so the
+// CLI needs no admin call. Uses only GatewayInternals.
+import type { Pool } from 'pg';
+import type { GatewayExtension, GatewayInternals, Stage } from '../gateway.js';
+import { readField, scanTopLevel } from '../pipeline/json-scan.js';
+import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook } from '../pricing/index.js';
+import { BudgetExceededError } from '../control/errors.js';
+import { estimateCost, worstCasePrice } from '../control/estimate.js';
+import { VERSION } from '../version.js';
+import { createTeamPool, TEAM_PASSWORD_ENV, TEAM_SECRET_ACCOUNT } from './connect.js';
+import { createLeaseManager, TeamBudgetError, type LeaseManager, type LeaseStatus } from './leases.js';
+import { openTeamStore, teamDbPath, type TeamConfig, type TeamStore } from './local-store.js';
+import { createReplicator, openLedgerOutbox, type ReplicationStatus, type Replicator } from './replicator.js';
+import { migrateTeamSchema } from './schema.js';
+
+export { runTeamCli, TEAM_HELP } from './cli.js';
+export { TeamSchemaTooNewError, TEAM_SCHEMA_VERSION } from './schema.js';
+
+export interface TeamExtensionOptions {
+  /** team.sqlite location; default `<dataDir>/team.sqlite`. */
+  storePath?: string;
+  /** How often membership is re-read and leases refreshed. Default 2000 ms. */
+  tickMs?: number;
+  /** Idle sync interval (rows also go out right after each ledger flush). Default 5000 ms. */
+  syncIntervalMs?: number;
+  leaseTtlMs?: number;
+  renewWaitMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  now?: () => number;
+}
+
+export interface TeamStatus {
+  joined: boolean;
+  member: string | null;
+  machineId: string;
+  connected: boolean;
+  replication: ReplicationStatus | null;
+  leases: LeaseStatus[];
+}
+
+export interface TeamExtension extends GatewayExtension {
+  status(): TeamStatus;
+  /** Sends pending rows now (tests, `team status --sync`). */
+  syncNow(): Promise<{ rows: number; inserted: number }>;
+  store: TeamStore;
+}
+
+function maxTokensOf(body: Buffer): number | null {
+  try {
+    const v = readField(body, scanTopLevel(body), 'max_tokens');
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @example
+ * createGateway({ dataDir, extensions: [teamExtension()] });
+ */
+export function teamExtension(opts: TeamExtensionOptions = {}): (internals: GatewayInternals) => TeamExtension {
+  return (internals) => {
+    const now = opts.now ?? Date.now;
+    const { logger } = internals;
+    const store = openTeamStore(opts.storePath ?? teamDbPath(internals.dataDir));
+    const machineId = store.machineId();
+    let cfg: TeamConfig | null = store.config();
+    let cfgKey = JSON.stringify(cfg);
+    let pool: Pool | null = null;
+    let connecting: Promise<void> | null = null;
+    let schemaReady = false;
+    let closed = false;
+    const ledgerPath = internals.ledger?.path ?? null;
+    const spentReader = ledgerPath ? openLedgerOutbox(ledgerPath) : null;
+
+    const connect = async () => {
+      if (pool || !cfg) return;
+      connecting ??= (async () => {
+        let password: string | null = null;
+        try { password = (await internals.secrets?.get(TEAM_SECRET_ACCOUNT)) ?? null; } catch { /* headless: env below */ }
+        password ??= internals.env[TEAM_PASSWORD_ENV] ?? null;
+        if (!cfg || closed) return;
+        pool = createTeamPool(cfg.conn, password, (err) => logger.debug(`team: idle database connection lost: ${err.message}`));
+        if (password) logger.addSecret(password);
+      })().finally(() => { connecting = null; });
+      await connecting;
+    };
+
+    const ready = async () => {
+      await connect();
+      if (schemaReady || !pool || !cfg) return;
+      const c = await pool.connect();
+      try {
+        await migrateTeamSchema(c);
+        await c.query(`INSERT INTO team_machines (machine_id, member, name, sluice_version) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (machine_id) DO UPDATE SET member = excluded.member, name = excluded.name, sluice_version = excluded.sluice_version`,
+        [machineId, cfg.member, cfg.machineName, VERSION]);
+        schemaReady = true;
+      } finally {
+        c.release();
+      }
+    };
+
+    let failing = false;
+    const replicator: Replicator | null = ledgerPath ? createReplicator({
+      ledgerPath, store, machineId,
+      pool: () => (cfg ? pool : null),
+      member: () => cfg?.member ?? '',
+      ready,
+      intervalMs: opts.syncIntervalMs ?? 5000,
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      now,
+      onError: (err, n) => {
+        // One line when it starts failing and one when it recovers, not one per retry.
+        if (!failing) logger.warn(`team: cannot sync to the team database (${err.message}); rows wait in the local ledger and go out when it is back (retry ${n})`);
+        failing = true;
+      },
+      onSynced: () => {
+        if (failing) logger.info('team: team database reachable again; sync resumed');
+        failing = false;
+      },
+    }) : null;
+
+    const notes: Record<string, string> = {};
+    const leases: LeaseManager = createLeaseManager({
+      pool: () => (cfg && schemaReady ? pool : null),
+      machineId,
+      member: () => cfg?.member ?? '',
+      localSpent: (range) => {
+        internals.ledger?.flush();
+        return spentReader ? spentReader.spent(range) : 0;
+      },
+      now,
+      ...(opts.leaseTtlMs ? { ttlMs: opts.leaseTtlMs } : {}),
+      ...(opts.renewWaitMs ? { renewWaitMs: opts.renewWaitMs } : {}),
+      onNote: (budgetId, message) => {
+        if (message === null) delete notes[budgetId];
+        else {
+          if (notes[budgetId] !== message) {
+            logger.warn(`team: ${message}`);
+            internals.events.emit('alert', { kind: 'team', level: 'warning', ts: now(), message, data: { budget: budgetId } });
+          }
+          notes[budgetId] = message;
+        }
+      },
+    });
+
+    const disconnect = async () => {
+      const p = pool;
+      pool = null;
+      schemaReady = false;
+      await p?.end().catch(() => {});
+    };
+
+    let ticking = false;
+    const tick = async () => {
+      if (ticking || closed) return;
+      ticking = true;
+      try {
+        const next = store.config();
+        const key = JSON.stringify(next);
+        if (key !== cfgKey) {
+          // Left or joined another team: give back what this machine holds first.
+          await leases.returnAll().catch(() => {});
+          await disconnect();
+          cfg = next;
+          cfgKey = key;
+          replicator?.kick();
+        }
+        if (cfg) {
+          await ready();
+          await leases.refresh();
+        }
+      } catch (err) {
+        logger.debug(`team: ${(err as Error).message}`);
+      } finally {
+        try { store.setSync({ budgetNotes: { ...notes }, updatedAt: now(), leases: leases.status() }); } catch { /* status only */ }
+        ticking = false;
+      }
+    };
+    const timer = setInterval(() => { void tick(); }, opts.tickMs ?? 2000);
+    timer.unref();
+    void tick();
+    const offFlush = internals.events.on('ledger:flush', () => replicator?.kick());
+
+    // Prices for the worst-case estimate, as the local budget stage makes it.
+    let book: PriceBook | null = null;
+    let bookFor: unknown = Symbol('none');
+    let fallback: ModelPrice | null = null;
+    const tableReady = loadBundledPrices();
+    const prices = async () => {
+      const t = await tableReady;
+      const overrides = internals.settings.get().pricing.overrides;
+      if (!book || overrides !== bookFor) {
+        try { book = createPriceBook(t, parsePriceOverrides(overrides)); } catch { book = createPriceBook(t); }
+        bookFor = overrides;
+        fallback = worstCasePrice(t);
+      }
+      return { book, fallback: fallback! };
+    };
+
+    const stage: Stage = {
+      name: 'team:budget',
+      async onRequest(req) {
+        if (!cfg || req.method !== 'POST' || req.pathname !== '/v1/messages' || !req.body) return;
+        const { book: b, fallback: f } = await prices();
+        const est = estimateCost(b, f, req.info.model, req.body, maxTokensOf(req.body));
+        let adm;
+        try {
+          adm = await leases.admit(est.pico);
+        } catch (err) {
+          if (err instanceof TeamBudgetError) throw new BudgetExceededError(err.budgetId, err.message);
+          throw err;
+        }
+        if (!adm) return;
+        req.notes.teamBudget = { estimateUsd: est.pico / 1e12, budgets: adm.leases.map((l) => l.def.budgetId) };
+        return (row) => {
+          const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
+          leases.settle(adm, actual);
+        };
+      },
+    };
+
+    return {
+      name: 'team',
+      stages: [stage],
+      store,
+      status: () => ({
+        joined: cfg !== null, member: cfg?.member ?? null, machineId, connected: schemaReady,
+        replication: replicator?.status() ?? null, leases: leases.status(),
+      }),
+      syncNow: async () => replicator ? replicator.syncNow() : { rows: 0, inserted: 0 },
+      async close() {
+        closed = true;
+        clearInterval(timer);
+        offFlush();
+        // The gateway has drained: the ledger holds every row; send what the team has not seen.
+        internals.ledger?.flush();
+        if (cfg && pool) await Promise.race([replicator?.syncNow().catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
+        await leases.returnAll().catch(() => {});
+        await replicator?.close();
+        spentReader?.close();
+        await disconnect();
+        store.close();
+      },
+    };
+  };
+}

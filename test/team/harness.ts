@@ -1,0 +1,77 @@
+// Plumbing shared by the team tests: gateways with team mode in child processes, joining through
+// the real CLI code, load, and reading a ledger file the way the replicator does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTeamCli } from '../../proxy/team/cli.js';
+import { createMemorySecretStore } from '../../proxy/store/secrets.js';
+import { openDatabase } from '../../proxy/ledger/sqlite.js';
+import { authHeaders, rawRequest } from '../helpers.js';
+
+const CHILD = fileURLToPath(new URL('./gateway-child.ts', import.meta.url));
+
+export interface ChildGateway {
+  url: string;
+  token: string;
+  proc: ChildProcess;
+  stderr(): string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startChildGateway(dataDir: string, mockUrl: string, extraEnv: Record<string, string> = {}): Promise<ChildGateway> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, MOCK_URL: mockUrl, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    proc.stderr!.on('data', (d) => { err += d; });
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl === -1) return;
+      const { url, token } = JSON.parse(out.slice(0, nl)) as { url: string; token: string };
+      resolve({ url, token, proc, exited, stderr: () => err, stop: async (signal = 'SIGTERM') => { if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal); return exited; } });
+    });
+    proc.on('exit', (code) => reject(new Error(`gateway child exited ${code}: ${err}`)));
+  });
+}
+
+export async function cli(dataDir: string, args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const secrets = createMemorySecretStore();
+  const code = await runTeamCli(args, {
+    stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, readStdin: async () => stdin,
+    env: {}, platform: 'linux', home: dataDir, secrets: () => secrets,
+  }, dataDir);
+  return { code, stdout, stderr };
+}
+
+/** One Messages request; resolves with the status (0: the gateway was not there). */
+export async function message(url: string, token: string, maxTokens = 64): Promise<number> {
+  try {
+    const r = await rawRequest(`${url}/v1/messages`, {
+      method: 'POST', headers: authHeaders(token),
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, messages: [{ role: 'user', content: 'hello team' }] }),
+    });
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+export interface LocalRow { id: string; cost: number | null; input: number; output: number; billed: number }
+
+/** This machine's gateway rows, as the replicator reads them. */
+export function localRows(dataDir: string): LocalRow[] {
+  const db = openDatabase(join(dataDir, 'ledger.sqlite'), { readonly: true });
+  try {
+    return db.prepare("SELECT id, cost_pico AS cost, input_tokens AS input, output_tokens AS output, billed FROM requests WHERE source = 'gateway'").all() as unknown as LocalRow[];
+  } finally {
+    db.close();
+  }
+}
