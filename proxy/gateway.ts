@@ -1,20 +1,19 @@
 // createGateway(): opens the stores, builds the pipeline and listens on 127.0.0.1. Owns the
 // HTTP server's lifecycle (drain on close). Never imports electron, app/ or renderer/.
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { createEventBus, type EventBus } from './events.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { createHandler, readBody, type ProxyContext } from './server.js';
-import {
-  GatewayError, InvalidRequestError, ProviderKeyMissingError, ShuttingDownError, toErrorBody,
-} from './errors.js';
-import { authenticate, type Caller } from './pipeline/auth.js';
-import { ClientAbortError, type ResponseSink } from './pipeline/forward.js';
-import { abortableSleep, attemptsOf, sendResilient, type Attempt, type Target } from './pipeline/upstream.js';
+import { createHandler, type ProxyContext } from './server.js';
+import { ShuttingDownError } from './errors.js';
+import { createAuth } from './pipeline/auth.js';
+import { createGuard } from './pipeline/guard.js';
+import { createRoute } from './pipeline/route.js';
+import { createForward } from './pipeline/forward.js';
+import { createPipeline, type PipelineObserver } from './pipeline/index.js';
 import { createResilience, type Resilience } from './pipeline/resilience/index.js';
 import { selfAuthorities } from './pipeline/request-target.js';
-import { JsonScanError, readField, scanTopLevel } from './pipeline/json-scan.js';
 import { openSettings, type SettingsStore } from './store/settings.js';
 import { secureDataDir } from './store/file-modes.js';
 import { withRequestRevision } from './store/settings-revision.js';
@@ -23,12 +22,16 @@ import { createKeychainStore, createProviderKeys, type ProviderKeys, type Secret
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 import { join } from 'node:path';
-import { openLedger, type Ledger, type LedgerRow } from './ledger/index.js';
+import { openLedger, type Ledger } from './ledger/index.js';
 import { loadBundledPrices } from './pricing/index.js';
 import { createMetering } from './pipeline/meter.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { createModelCatalog } from './providers/models.js';
-import { cascadeStepName, createRouter, type RouteDecision, type Router } from './routing/index.js';
+import { createRouter, type Router } from './routing/index.js';
+import type { Stage } from './pipeline/types.js';
+
+export type { MessagesInfo, ProxyRequest, ResponseTap, Stage } from './pipeline/types.js';
+export { readMessagesInfo, tierOf } from './pipeline/route.js';
 
 export interface GatewayOptions {
   dataDir: string;
@@ -65,72 +68,6 @@ export interface GatewayInternals {
   health(): Record<string, unknown>;
   /** The gateway's own URL; known once listening (empty before). */
   url(): string;
-}
-
-/** A request as the stages see it, after auth and body read, before forwarding. */
-export interface ProxyRequest {
-  id: string;
-  tsStart: number;
-  method: string;
-  /** Path and query as received. */
-  url: string;
-  pathname: string;
-  headers: IncomingHttpHeaders;
-  caller: Caller;
-  /** The bytes to forward. A stage that changes them (redaction, cache breakpoints) records why in `notes`. */
-  body: Buffer | null;
-  info: MessagesInfo;
-  /** Stage annotations (verdicts, reservations), kept in memory for the request's lifetime. */
-  notes: Record<string, unknown>;
-}
-
-export interface Stage {
-  name: string;
-  /**
-   * Runs in order after auth; throw a GatewayError to refuse the request. May return a
-   * callback run once the request is finished, with its ledger row (null when not metered).
-   */
-  onRequest(req: ProxyRequest): void | ((row: LedgerRow | null) => void) | Promise<void | ((row: LedgerRow | null) => void)>;
-  /**
-   * Called when the delivered response's headers are about to be written (never for a retried
-   * attempt), with a mutable header object; the returned tap sees every body chunk as sent.
-   */
-  onResponse?(req: ProxyRequest, status: number, headers: Record<string, string | string[]>): ResponseTap | void;
-}
-
-export interface ResponseTap {
-  chunk(b: Buffer): void;
-  end(): void;
-}
-
-/** Wraps the client sink so stages with onResponse see the delivered response. */
-function tapSink(sink: ResponseSink, preq: ProxyRequest, stages: readonly Stage[], warn: (m: string) => void): ResponseSink {
-  const hooked = stages.filter((s) => s.onResponse);
-  if (hooked.length === 0) return sink;
-  let taps: ResponseTap[] = [];
-  const safe = (f: () => void) => { try { f(); } catch (err) { warn(`a response hook failed: ${(err as Error).message}`); } };
-  return {
-    ...sink,
-    start(status, headers) {
-      const h = { ...headers };
-      taps = [];
-      for (const s of hooked) safe(() => { const t = s.onResponse!(preq, status, h); if (t) taps.push(t); });
-      sink.start(status, h);
-    },
-    write(chunk) {
-      const more = sink.write(chunk);
-      for (const t of taps) safe(() => t.chunk(chunk));
-      return more;
-    },
-    end() {
-      sink.end();
-      for (const t of taps) safe(() => t.end());
-    },
-    fail(err) {
-      sink.fail(err);
-      for (const t of taps) safe(() => t.end());
-    },
-  };
 }
 
 export interface GatewayExtension {
@@ -182,78 +119,6 @@ function parseBaseUrl(raw: string): URL {
 /** The one place the Anthropic upstream URL is decided: env override, else settings. Parsed once per value. */
 export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, string | undefined>): URL {
   return parseBaseUrl(env.SLUICE_ANTHROPIC_BASE_URL || settings.get().providers.anthropic.baseUrl);
-}
-
-const MESSAGES_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
-/** The OpenAI-compatible surface: chat clients (OpenAI SDKs, Cline, Continue) post here. */
-const CHAT_PATH = '/v1/chat/completions';
-
-/** What the gateway reads from a Messages body; the body itself is forwarded untouched. */
-export interface MessagesInfo {
-  model: string | null;
-  stream: boolean;
-  metadataUserId: string | null;
-}
-
-export function readMessagesInfo(body: Buffer): MessagesInfo {
-  let fields;
-  try {
-    fields = scanTopLevel(body);
-  } catch (err) {
-    if (err instanceof JsonScanError) throw new InvalidRequestError(`Request body is not a valid JSON object: ${err.message}.`);
-    throw err;
-  }
-  try {
-    const model = readField(body, fields, 'model');
-    const stream = readField(body, fields, 'stream');
-    const metadata = readField(body, fields, 'metadata') as { user_id?: unknown } | undefined;
-    return {
-      model: typeof model === 'string' ? model : null,
-      stream: stream === true,
-      metadataUserId: metadata && typeof metadata === 'object' && typeof metadata.user_id === 'string' ? metadata.user_id : null,
-    };
-  } catch (err) {
-    if (err instanceof JsonScanError) throw new InvalidRequestError(`Request body has ${err.message}.`);
-    throw err;
-  }
-}
-
-function httpSink(res: ServerResponse, requestId: string): ResponseSink {
-  let sse = false;
-  let encoded = false;
-  return {
-    start(status, headers) {
-      const ct = headers['content-type'];
-      sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
-      const ce = headers['content-encoding'];
-      encoded = ce !== undefined && ce !== 'identity';
-      res.writeHead(status, headers);
-      // Stream headers go out now, not with the first event: time to first byte matters.
-      if (sse) res.flushHeaders();
-    },
-    write: (chunk) => res.write(chunk),
-    onDrain: (resume) => { res.once('drain', resume); },
-    end: () => { res.end(); },
-    fail(err: GatewayError) {
-      if (res.destroyed) return;
-      // A plain SSE stream can carry the failure as an error event, as Anthropic does; a
-      // compressed or non-SSE body cannot, so the connection is cut and the client sees it.
-      if (sse && !encoded) res.end(`event: error\ndata: ${toErrorBody(err, requestId)}\n\n`);
-      else res.destroy(err);
-    },
-  };
-}
-
-/**
- * The tier a target serves under a smart route: the classified tier (whichever target of its
- * chain serves), `step-N` for a cascade step, null for a cascade rule's plain fallback.
- */
-export function tierOf(route: RouteDecision, t: Target): string | null {
-  const smart = route.smart;
-  if (!smart) return null;
-  if (smart.kind === 'tiers') return smart.tier;
-  const i = smart.cascade.tiers.findIndex((s) => s.provider === t.name && s.model === t.model);
-  return i === -1 ? null : cascadeStepName(i);
 }
 
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -323,176 +188,20 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const router = createRouter({ providers: () => settings.get().providers, routing: () => settings.get().routing, registry, catalog });
   const startedAt = Date.now();
-  let lastUpstream: LastUpstream | null = null;
+  /** The last upstream exchange; formatted only when health() is asked. */
+  let lastUpstream: (Omit<LastUpstream, 'at'> & { atMs: number }) | null = null;
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | null = null;
-
-  const authenticateCaller = async (ctx: ProxyContext): Promise<Caller> => {
-    const policy = () => ({
-      allowPassthrough: settings.get().security.allowPassthrough,
-      verify: (v: string) => tokens.verify(v),
-    });
-    try {
-      return authenticate(ctx.req.headers, policy());
-    } catch (err) {
-      // A token created in another process in the instant before the file watch saw it.
-      if (await settings.reloadIfChanged().catch(() => false)) return authenticate(ctx.req.headers, policy());
-      throw err;
-    }
-  };
 
   const proxy = async (ctx: ProxyContext): Promise<void> => {
     if (draining) throw new ShuttingDownError();
     inFlight++;
     try {
-      await proxyOne(ctx);
+      await pipeline(ctx);
     } finally {
       inFlight--;
       if (inFlight === 0) idle?.();
-    }
-  };
-
-  const proxyOne = async (ctx: ProxyContext): Promise<void> => {
-    const { req, res, requestId } = ctx;
-    const tsStart = Date.now();
-    const caller = await authenticateCaller(ctx);
-    const method = req.method ?? 'GET';
-    const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
-    const pathname = ctx.url.split('?', 1)[0]!;
-    let info: MessagesInfo = { model: null, stream: false, metadataUserId: null };
-    const chat = pathname === CHAT_PATH;
-    if (chat && (method !== 'POST' || !body || req.headers['content-encoding'])) {
-      throw new InvalidRequestError(`${CHAT_PATH} takes a POST with an uncompressed JSON chat completion request.`);
-    }
-    if (body && method === 'POST' && (MESSAGES_PATHS.has(pathname) || chat) && !req.headers['content-encoding']) {
-      info = readMessagesInfo(body);
-    }
-    if (chat && info.model === null) throw new InvalidRequestError('model: a string is required.');
-    const preq: ProxyRequest = { id: requestId, tsStart, method, url: ctx.url, pathname, headers: req.headers, caller, body, info, notes: {} };
-    const finishers: ((row: LedgerRow | null) => void)[] = [];
-    let finished = false;
-    const finish = (row: LedgerRow | null) => {
-      if (finished) return;
-      finished = true;
-      for (const f of finishers) {
-        try { f(row); } catch (err) { logger.warn(`a stage's finish hook failed: ${(err as Error).message}`); }
-      }
-    };
-    try {
-      for (const stage of stages) {
-        const done = await stage.onRequest(preq);
-        if (typeof done === 'function') finishers.push(done);
-      }
-    } catch (err) {
-      finish(null);
-      throw err;
-    }
-    const route = router.decide({ pathname, model: info.model, caller, headers: req.headers, body: preq.body, metadataUserId: info.metadataUserId, requestId });
-    const models = method === 'GET' && (pathname === '/v1/models' || pathname.startsWith('/v1/models/'))
-      ? await router.modelsPlan({ pathname, url: ctx.url, headers: req.headers, rawHeaders: req.rawHeaders })
-      : null;
-    let targets: Target[] = [];
-    let local = models?.kind === 'local' ? models : null;
-    if (!local) {
-      try {
-        targets = await resilience.targetsFor(info.model, caller, route?.chain);
-      } catch (err) {
-        // Without an Anthropic key the merged list still answers with Sluice's own ids.
-        if (models?.kind === 'merge' && err instanceof ProviderKeyMissingError) local = { kind: 'local', status: 200, body: models.fallback };
-        else {
-          finish(null);
-          throw err;
-        }
-      }
-    }
-    if (local) {
-      // Sluice's own model ids (aliases, `<provider>/<model>`) are answered here, unmetered.
-      res.writeHead(local.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(local.body), 'request-id': requestId });
-      res.end(local.body);
-      finish(null);
-      return;
-    }
-    const forTarget = models?.kind === 'merge' ? models.forTarget : route || chat
-      ? router.planner({ format: chat ? 'openai-chat' : 'anthropic', url: ctx.url, pathname, rawHeaders: req.rawHeaders, body: preq.body!, requestedModel: info.model ?? '', requestId, userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : '' })
-      : undefined;
-    const routeHeader = route ? (route.arm ? `${route.rule}; arm=${route.arm}` : route.rule) : null;
-    const smart = route?.smart;
-    const smartNotes = smart?.kind === 'tiers' ? { tier: smart.tier, features: smart.features as Record<string, unknown> | null } : {};
-    resilience.budget.onRequest();
-    const tm = settings.get().timeouts;
-    const abort = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-    const sink = tapSink(httpSink(res, requestId), preq, stages, (m) => logger.warn(m));
-    const meter = metering.begin({
-      id: requestId, tsStart, method, path: pathname, headers: req.headers, caller, info,
-      bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: null,
-    }, finish);
-    if (!meter) res.once('close', () => finish(null));
-    events.emit('request:start', {
-      id: requestId, ts: tsStart, method, path: pathname, tool: caller.kind === 'token' ? caller.token.name : 'passthrough',
-      model: info.model, sessionId: typeof req.headers['x-claude-code-session-id'] === 'string' ? req.headers['x-claude-code-session-id'] : null, stream: info.stream,
-    });
-    const t0 = performance.now();
-    let attempts: Attempt[] = [];
-    try {
-      const r = await sendResilient({
-        dispatcher,
-        retry: settings.get().resilience.retry,
-        budget: resilience.budget,
-        now: () => performance.now(),
-        random: Math.random,
-        sleep: abortableSleep,
-        hooks: meter ?? {},
-        servedHeaders: (t, n) => ({
-          'x-sluice-served-by': t.model ? `${t.name}; model=${t.model}` : t.name,
-          ...(n > 1 ? { 'x-sluice-attempts': String(n) } : {}),
-          ...(t.fallback ? { 'x-sluice-fallback': '1' } : {}),
-          ...(routeHeader ? { 'x-sluice-route': routeHeader } : {}),
-          ...(smart && tierOf(route!, t) !== null ? { 'x-sluice-tier': tierOf(route!, t)! } : {}),
-        }),
-      }, targets, {
-        method, url: ctx.url, rawHeaders: req.rawHeaders, body: preq.body,
-        headersTimeoutMs: tm.firstByteMs, bodyTimeoutMs: tm.idleMs, model: info.model,
-        ...(info.stream ? { firstAttemptHeadersTimeoutMs: tm.streamFirstByteMs } : {}),
-        ...(forTarget ? { forTarget } : {}),
-        ...(smart?.kind === 'cascade' ? { cascade: smart.cascade } : {}),
-      }, sink, abort.signal);
-      attempts = r.attempts;
-      const d = r.delivered;
-      meter?.annotate({
-        provider: r.target.name, keyId: r.keyId,
-        routing: {
-          target: r.target.name, fallback: r.target.fallback, attempts, ...(route ? { route: route.rule, arm: route.arm } : {}),
-          ...smartNotes, ...(smart?.kind === 'cascade' ? { tier: tierOf(route!, r.target) } : {}),
-        },
-      });
-      lastUpstream = { at: new Date().toISOString(), status: d.status, ok: d.status < 500, latencyMs: Math.round(d.ttfbMs), error: null };
-      // A cascade's later step is its design, not a failure worth an alert.
-      if (r.target.fallback && smart?.kind !== 'cascade') {
-        events.emit('alert', { kind: 'fallback', level: 'info', ts: Date.now(), message: `Served by fallback ${r.target.name}${r.target.model ? ` (${r.target.model})` : ''} after ${attempts.length - 1} failed attempt(s)`, data: { requestId, target: r.target.name, model: r.target.model } });
-      }
-      const end = d.kind === 'started' ? await d.done : { bytes: d.body.length, totalMs: d.totalMs, error: null, aborted: false };
-      meter?.onEnd(end);
-      if (end.error) logger.warn(`${method} ${pathname} upstream failed mid-response: ${end.error.message}`);
-      logger.debug(`${method} ${pathname} ${d.status} ${Math.round(end.totalMs)}ms attempts=${attempts.length} ${caller.kind === 'token' ? `tool=${caller.token.name}` : `passthrough=${caller.credential}`}`);
-    } catch (err) {
-      // No answer reached the client: the row still keeps every attempt that was made.
-      // A request refused before any attempt stores 0 attempts, as the upstream saw none.
-      const tried = attemptsOf(err);
-      const last = tried[tried.length - 1];
-      const target = last?.target ?? targets[0]?.name ?? 'anthropic';
-      meter?.annotate({ provider: target, keyId: last?.keyId ?? null, routing: { target, attempts: tried, attemptsMade: tried.length, ...smartNotes } });
-      if (err instanceof ClientAbortError) {
-        meter?.onFailure(null, performance.now() - t0);
-        return;
-      }
-      const gerr = err instanceof GatewayError ? err : null;
-      meter?.onFailure(gerr?.code ?? 'GATEWAY_INTERNAL', performance.now() - t0);
-      if (gerr?.retryable) {
-        lastUpstream = { at: new Date().toISOString(), status: null, ok: false, latencyMs: Math.round(performance.now() - t0), error: gerr.code };
-      }
-      throw err;
     }
   };
 
@@ -504,6 +213,41 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const extensions = (opts.extensions ?? []).map((make) => make(internals));
   const stages: Stage[] = extensions.flatMap((e) => e.stages ?? []);
+  const debug = logger.enabled?.('debug') ?? true;
+  const observer: PipelineObserver = {
+    wantsStart: () => events.listenerCount('request:start') > 0,
+    onStart: (p) => events.emit('request:start', {
+      id: p.id, ts: p.tsStart, method: p.method, path: p.pathname, tool: p.caller.kind === 'token' ? p.caller.token.name : 'passthrough',
+      model: p.info.model, sessionId: typeof p.headers['x-claude-code-session-id'] === 'string' ? p.headers['x-claude-code-session-id'] : null, stream: p.info.stream,
+    }),
+    onUpstream: (status, ttfbMs) => { lastUpstream = { atMs: Date.now(), status, ok: status < 500, latencyMs: ttfbMs, error: null }; },
+    onUpstreamError: (code, ms) => { lastUpstream = { atMs: Date.now(), status: null, ok: false, latencyMs: ms, error: code }; },
+    onFallback: (p, r) => events.emit('alert', {
+      kind: 'fallback', level: 'info', ts: Date.now(),
+      message: `Served by fallback ${r.target.name}${r.target.model ? ` (${r.target.model})` : ''} after ${r.attempts.length - 1} failed attempt(s)`,
+      data: { requestId: p.id, target: r.target.name, model: r.target.model },
+    }),
+    onMidResponseError: (p, err) => logger.warn(`${p.method} ${p.pathname} upstream failed mid-response: ${err.message}`),
+    onDone: (p, status, totalMs, attempts) => {
+      if (debug) logger.debug(`${p.method} ${p.pathname} ${status} ${Math.round(totalMs)}ms attempts=${attempts} ${p.caller.kind === 'token' ? `tool=${p.caller.token.name}` : `passthrough=${p.caller.credential}`}`);
+    },
+  };
+  const pipeline = createPipeline({
+    auth: createAuth({
+      allowPassthrough: () => settings.get().security.allowPassthrough,
+      verify: (v) => tokens.verify(v),
+      reloadIfChanged: () => settings.reloadIfChanged(),
+    }),
+    guard: createGuard({ stages, warn: (m) => logger.warn(m) }),
+    route: createRoute({ router, targetsFor: (model, caller, chain) => resilience.targetsFor(model, caller, chain) }),
+    forward: createForward({
+      dispatcher,
+      settings: () => { const s = settings.get(); return { retry: s.resilience.retry, timeouts: s.timeouts }; },
+      budget: resilience.budget,
+    }),
+    metering,
+    observer,
+  });
   // The ledger and the extensions' stores have created their SQLite files (-wal, -shm) by now.
   await secureDataDir(opts.dataDir);
   let self: readonly string[] = [];
@@ -513,11 +257,23 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     onApplied: () => logger.info(`settings: applied a change to ${settings.path}`),
     onInvalid: (err) => logger.warn(`settings: ignored an invalid edit of ${settings.path}; the previous settings stay in force:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`),
   });
+  // Rebuilt only when settings or our URL change: the guard asks on every request.
+  let originsFor: readonly string[] | null = null;
+  let originsSelf = '';
+  let origins: readonly string[] = [];
   const selfOrigins = () => (selfUrl ? [selfUrl, selfUrl.replace('127.0.0.1', 'localhost')] : []);
 
   const handler = createHandler({
     // The gateway's own pages (the dashboard) are same-origin; any other origin must be listed.
-    allowedOrigins: () => [...settings.get().security.allowedOrigins, ...selfOrigins()],
+    allowedOrigins: () => {
+      const listed = settings.get().security.allowedOrigins;
+      if (listed !== originsFor || selfUrl !== originsSelf) {
+        originsFor = listed;
+        originsSelf = selfUrl;
+        origins = [...listed, ...selfOrigins()];
+      }
+      return origins;
+    },
     routes: (a) => {
       // Admin writes carry the revision they were based on (If-Match); stale ones get 409.
       a.use('/admin/api', (req, res, next) => withRequestRevision(settings, req, res, next));
@@ -556,7 +312,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     port: actualPort,
     inFlight,
-    lastUpstream,
+    lastUpstream: lastUpstream && {
+      at: new Date(lastUpstream.atMs).toISOString(), status: lastUpstream.status, ok: lastUpstream.ok,
+      latencyMs: Math.round(lastUpstream.latencyMs), error: lastUpstream.error,
+    },
     resilience: resilience.snapshot(),
   });
 

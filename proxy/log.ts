@@ -11,6 +11,8 @@ export interface Logger {
   error(msg: string): void;
   /** Masks this exact value in every later line (provider keys once resolved). */
   addSecret(value: string): void;
+  /** Whether a line at `level` is written: callers skip building hot-path messages otherwise. */
+  enabled?(level: LogLevel): boolean;
 }
 
 const KEY_PATTERNS = [/sk-ant-[A-Za-z0-9_-]{4,}/g, /sk-sluice-[A-Za-z0-9_-]{4,}/g, /sk-[A-Za-z0-9_-]{20,}/g];
@@ -36,6 +38,7 @@ export function createLogger(opts: { level?: LogLevel; write?: (line: string) =>
     warn: log('warn'),
     error: log('error'),
     addSecret: (v) => { if (v.length >= 6) secrets.add(v); },
+    enabled: (level) => ORDER[level] >= min,
   };
 }
 

@@ -3,11 +3,11 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { asGatewayError, BodyTooLargeError, GatewayError, NotFoundError, toErrorBody } from './errors.js';
+import { asGatewayError, GatewayError, NotFoundError, toErrorBody } from './errors.js';
 import { checkRequestOrigin } from './pipeline/guard.js';
 import { normalizeRequestTarget, reduceAbsoluteForm } from './pipeline/request-target.js';
 
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+export { MAX_BODY_BYTES, readBody } from './pipeline/body.js';
 
 export interface ProxyContext {
   requestId: string;
@@ -35,42 +35,6 @@ let idCounter = 0;
 export function newRequestId(): string {
   idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
   return `sluice_${ID_PREFIX}${idCounter.toString(36).padStart(6, '0')}`;
-}
-
-/** Reads the whole request body (the forwarded bytes), refusing past `limit` bytes. */
-export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => { cleanup(); reject(err); };
-    const onAborted = () => { cleanup(); reject(new Error('client closed the connection while sending the body')); };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onClose = () => { if (!req.complete) onAborted(); };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
 }
 
 export function sendError(res: ServerResponse, err: GatewayError, requestId: string): void {

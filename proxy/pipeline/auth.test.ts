@@ -2,7 +2,7 @@
 // of the client's own Anthropic credential only when policy allows it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authenticate, type AuthPolicy } from './auth.js';
+import { authenticate, createAuth, type AuthPolicy } from './auth.js';
 import { UnauthorizedError } from '../errors.js';
 import type { TokenRecord } from '../store/settings.js';
 
@@ -83,4 +83,38 @@ test('a local token wins over a passthrough credential sent alongside, in either
 test('an array-valued x-api-key uses its first value', () => {
   assert.equal(authenticate({ 'x-api-key': [LOCAL, 'test-key-2'] }, policy(false)).kind, 'token');
   assert.throws(() => authenticate({ 'x-api-key': ['test-key-2', LOCAL] }, policy(false)), UnauthorizedError);
+});
+
+test('createAuth: synchronous on the common path, reads allowPassthrough per request', () => {
+  let allow = false;
+  let reloads = 0;
+  const auth = createAuth({
+    allowPassthrough: () => allow,
+    verify: (p) => (p === LOCAL ? record : null),
+    reloadIfChanged: async () => { reloads++; return false; },
+  });
+  const caller = auth({ 'x-api-key': LOCAL });
+  assert.ok(!(caller instanceof Promise));
+  assert.equal((caller as { kind: string }).kind, 'token');
+  allow = true;
+  assert.deepEqual(auth({ 'x-api-key': API_KEY }), { kind: 'passthrough', credential: 'api-key' });
+  assert.equal(reloads, 0);
+});
+
+test('createAuth: an unknown token retries once after the settings file changed, else 401', async () => {
+  const tokens = new Set<string>();
+  let changed = false;
+  const auth = createAuth({
+    allowPassthrough: () => false,
+    verify: (p) => (tokens.has(p) ? record : null),
+    reloadIfChanged: async () => { if (!changed) return false; tokens.add(LOCAL); return true; },
+  });
+  await assert.rejects(Promise.resolve(auth({ 'x-api-key': LOCAL })), UnauthorizedError);
+  changed = true;
+  assert.equal((await auth({ 'x-api-key': LOCAL })).kind, 'token');
+});
+
+test('createAuth: a failing reload is a 401, not a 500', async () => {
+  const auth = createAuth({ allowPassthrough: () => false, verify: () => null, reloadIfChanged: async () => { throw new Error('EACCES'); } });
+  await assert.rejects(Promise.resolve(auth({ authorization: 'Bearer x' })), UnauthorizedError);
 });

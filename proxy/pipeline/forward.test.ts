@@ -185,3 +185,39 @@ test('upstreamError: connect failure, reset before headers and close mid-respons
   assert.doesNotMatch(mid.message, /reach/);
   assert.equal(new Set([refused.code, upstreamError(codeErr('UND_ERR_HEADERS_TIMEOUT'), ORIGIN).code, mid.code]).size, 3);
 });
+
+test('servedHeaders names the target, attempts, fallback and route only when there is something to say', async () => {
+  const { servedHeaders } = await import('./forward.js');
+  const t = { name: 'anthropic', model: null, fallback: false } as never;
+  const plain = { kind: 'upstream' as const, targets: [], forTarget: undefined, route: null, routeHeader: null };
+  assert.deepEqual(servedHeaders(plain, t, 1), { 'x-sluice-served-by': 'anthropic' });
+  const fb = { name: 'eu', model: 'm', fallback: true } as never;
+  assert.deepEqual(servedHeaders({ ...plain, routeHeader: 'r; arm=a' }, fb, 3), {
+    'x-sluice-served-by': 'eu; model=m', 'x-sluice-attempts': '3', 'x-sluice-fallback': '1', 'x-sluice-route': 'r; arm=a',
+  });
+});
+
+test('httpSink writes headers once, flushes SSE headers at once, and ends a failed SSE stream with an error event', async () => {
+  const { httpSink } = await import('./forward.js');
+  const { UpstreamClosedError } = await import('../errors.js');
+  const calls: string[] = [];
+  const res = {
+    destroyed: false,
+    writeHead: (s: number) => { calls.push(`head ${s}`); },
+    flushHeaders: () => { calls.push('flush'); },
+    write: (c: Buffer) => { calls.push(`write ${c}`); return true; },
+    end: (c?: string) => { calls.push(c ? `end ${c.split('\n')[0]}` : 'end'); },
+    destroy: () => { calls.push('destroy'); },
+    once: () => {},
+  };
+  const sse = httpSink(res as never, 'req_1');
+  sse.start(200, { 'content-type': 'text/event-stream' });
+  sse.write(Buffer.from('a'));
+  sse.fail(new UpstreamClosedError('x', 'reset', 1));
+  assert.deepEqual(calls, ['head 200', 'flush', 'write a', 'end event: error']);
+  calls.length = 0;
+  const json = httpSink(res as never, 'req_2');
+  json.start(200, { 'content-type': 'application/json' });
+  json.fail(new UpstreamClosedError('x', 'reset', 1));
+  assert.deepEqual(calls, ['head 200', 'destroy']);
+});

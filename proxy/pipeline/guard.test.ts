@@ -2,7 +2,9 @@
 // origin rules, asserting the exact error classes, codes and statuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRequestOrigin, isLoopbackHost } from './guard.js';
+import { checkRequestOrigin, createGuard, isLoopbackHost } from './guard.js';
+import type { ProxyRequest, Stage } from './types.js';
+import type { ResponseSink } from './dispatch.js';
 import { ForbiddenHostError, ForbiddenOriginError } from '../errors.js';
 
 const accepted = [
@@ -123,4 +125,78 @@ test('checkRequestOrigin: same-origin and none fetches without Origin pass', () 
   for (const site of ['same-origin', 'none']) {
     assert.doesNotThrow(() => checkRequestOrigin({ host: 'localhost', 'sec-fetch-site': site }, policy));
   }
+});
+
+const preq = { id: 'r1', notes: {} } as unknown as ProxyRequest;
+
+test('createGuard: no stages is a synchronous no-op and the sink is not wrapped', () => {
+  const g = createGuard({ stages: [], warn: () => {} });
+  const finish = g.check(preq);
+  assert.equal(typeof finish, 'function');
+  const sink = {} as ResponseSink;
+  assert.equal(g.tap(sink, preq), sink);
+});
+
+test('createGuard: stages run in order, sync ones without a promise; finish hooks run once', async () => {
+  const order: string[] = [];
+  const rows: unknown[] = [];
+  const stage = (name: string, async: boolean): Stage => ({
+    name,
+    onRequest: async
+      ? async () => { order.push(name); return (row) => rows.push(`${name}:${String(row)}`); }
+      : () => { order.push(name); return (row) => rows.push(`${name}:${String(row)}`); },
+  });
+  const sync = createGuard({ stages: [stage('a', false), stage('b', false)], warn: () => {} });
+  const f1 = sync.check(preq);
+  assert.equal(typeof f1, 'function');
+  (f1 as (r: null) => void)(null);
+  (f1 as (r: null) => void)(null);
+  assert.deepEqual(rows, ['a:null', 'b:null']);
+  const mixed = createGuard({ stages: [stage('c', false), stage('d', true), stage('e', false)], warn: () => {} });
+  const f2 = await mixed.check(preq);
+  assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+  f2(null);
+  assert.deepEqual(rows.slice(2), ['c:null', 'd:null', 'e:null']);
+});
+
+test('createGuard: a refusing stage runs the finish hooks collected so far and stops', async () => {
+  const rows: string[] = [];
+  const refuse = new Error('refused');
+  const g = createGuard({
+    stages: [
+      { name: 'ok', onRequest: () => () => { rows.push('ok'); } },
+      { name: 'no', onRequest: async () => { throw refuse; } },
+      { name: 'never', onRequest: () => { rows.push('never'); } },
+    ],
+    warn: () => {},
+  });
+  await assert.rejects(Promise.resolve(g.check(preq)), refuse);
+  assert.deepEqual(rows, ['ok']);
+  const sync = createGuard({ stages: [{ name: 'no', onRequest: () => { throw refuse; } }], warn: () => {} });
+  assert.throws(() => sync.check(preq), refuse);
+});
+
+test('createGuard: response hooks see headers before the sink and every chunk after it; a throwing hook is only logged', () => {
+  const seen: string[] = [];
+  const warnings: string[] = [];
+  const g = createGuard({
+    stages: [
+      { name: 'tap', onRequest: () => {}, onResponse: (_r, status, h) => { h['x-added'] = '1'; seen.push(`start ${status}`); return { chunk: (b) => seen.push(`tap ${b}`), end: () => seen.push('tap end') }; } },
+      { name: 'bad', onRequest: () => {}, onResponse: () => { throw new Error('boom'); } },
+    ],
+    warn: (m) => warnings.push(m),
+  });
+  const sink: ResponseSink = {
+    start: (_s, h) => seen.push(`sink start ${h['x-added']}`),
+    write: (c) => { seen.push(`sink ${c}`); return true; },
+    onDrain: () => {},
+    end: () => seen.push('sink end'),
+    fail: () => seen.push('sink fail'),
+  };
+  const t = g.tap(sink, preq);
+  t.start(200, {});
+  t.write(Buffer.from('x'));
+  t.end();
+  assert.deepEqual(seen, ['start 200', 'sink start 1', 'sink x', 'tap x', 'sink end', 'tap end']);
+  assert.equal(warnings.length, 1);
 });
