@@ -156,10 +156,11 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
       await p?.end().catch(() => {});
     };
 
-    let ticking = false;
+    let ticking: Promise<void> | null = null;
     const tick = async () => {
       if (ticking || closed) return;
-      ticking = true;
+      let done!: () => void;
+      ticking = new Promise<void>((r) => { done = r; });
       try {
         const next = store.config();
         const key = JSON.stringify(next);
@@ -179,7 +180,8 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
         logger.debug(`team: ${(err as Error).message}`);
       } finally {
         try { store.setSync({ budgetNotes: { ...notes }, updatedAt: now(), leases: leases.status() }); } catch { /* status only */ }
-        ticking = false;
+        ticking = null;
+        done();
       }
     };
     const timer = setInterval(() => { void tick(); }, opts.tickMs ?? 2000);
@@ -238,10 +240,12 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
         closed = true;
         clearInterval(timer);
         offFlush();
+        await ticking;
         // The gateway has drained: the ledger holds every row; send what the team has not seen.
         internals.ledger?.flush();
         if (cfg && pool) await Promise.race([replicator?.syncNow().catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
-        await leases.returnAll().catch(() => {});
+        await leases.returnAll({ final: true }).catch(() => {});
+        try { store.setSync({ leases: leases.status() }); } catch { /* status only */ }
         await replicator?.close();
         spentReader?.close();
         await disconnect();

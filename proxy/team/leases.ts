@@ -110,8 +110,8 @@ export interface LeaseManager {
   admit(estimatePico: number): Promise<LeaseAdmission | null>;
   settle(a: LeaseAdmission, actualPico: number): void;
   status(): LeaseStatus[];
-  /** Gives unspent grants back (clean shutdown, leave). */
-  returnAll(): Promise<void>;
+  /** Gives unspent grants back (clean shutdown: `final`; leave or another team: not). */
+  returnAll(o?: { final?: boolean }): Promise<void>;
 }
 
 const ROW_TO_DEF = (r: Record<string, unknown>): TeamBudgetDef => ({
@@ -160,7 +160,10 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
     return l;
   };
 
+  /** Set while leases are being given back (and for good after close): no new grants. */
+  let paused = false;
   const renew = (l: Lease): Promise<void> => {
+    if (paused) return Promise.reject(new Error('team budget leases are being returned'));
     l.renewing ??= (async () => {
       const pool = opts.pool();
       try {
@@ -247,7 +250,8 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
       const held: Lease[] = [];
       for (const def of list) {
         const l = leaseFor(def, t);
-        const covered = () => now() < l.expiresAt && free(l) >= estimatePico;
+        // An offline slice is not tied to the lease's expiry: it ends when spent (or PostgreSQL is back).
+        const covered = () => (now() < l.expiresAt || l.overdraft > 0) && free(l) >= estimatePico;
         if (!covered()) {
           let offline = false;
           try {
@@ -261,7 +265,6 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
             }
             // Policy `open`: one slice of overdraft, said aloud; repaid from the next grant.
             l.overdraft = l.def.slicePico;
-            l.expiresAt = Math.max(l.expiresAt, now() + ttl);
             opts.onNote?.(l.def.budgetId, `${describe(l)}: the team database is unreachable; serving under an offline slice of $${(l.def.slicePico / 1e12).toFixed(2)} (policy "open").`);
           }
           if (!covered()) {
@@ -289,8 +292,15 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
       budgetId: l.def.budgetId, period: l.period, limitPico: l.def.limitPico, slicePico: l.def.slicePico, grantedPico: l.granted,
       spentPico: l.spent, reservedPico: l.reserved, overdraftPico: l.overdraft, expiresAt: l.expiresAt, offline: l.def.offline, lastError: l.lastError,
     })),
-    async returnAll() {
+    async returnAll(o = {}) {
+      paused = true;
+      // A renewal still in flight would grant again after the return: let it land first.
+      await Promise.all([...leases.values()].map((l) => l.renewing?.catch(() => {})));
       await Promise.all([...leases.values()].map((l) => giveBack(l).catch(() => {})));
+      if (!o.final) {
+        leases.clear();
+        paused = false;
+      }
     },
   };
 }
