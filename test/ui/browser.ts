@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -32,4 +32,21 @@ export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark' } = {
       await rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A real Chromium logged into the dashboard of a running stack, with every console error and
+ * page error pushed onto `problems` (tests assert it stays empty).
+ */
+export async function openDashboard(
+  stack: { gw: { url: string }; admin: { createLoginUrl(): string } },
+  problems: string[],
+): Promise<{ browser: Awaited<ReturnType<typeof launchBrowser>>; page: Page }> {
+  const browser = await launchBrowser();
+  const page = browser.context.pages()[0] ?? await browser.context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(stack.admin.createLoginUrl());
+  await page.waitForURL(`${stack.gw.url}/ui/`);
+  return { browser, page };
 }

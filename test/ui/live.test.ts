@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import type { Page } from 'playwright-core';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, openDashboard } from './browser.js';
 import { seedLedger } from './seed.js';
 import { makeRow } from '../../proxy/ledger/fixtures/rows.js';
 import { packageRoot } from '../../proxy/admin/static-ui.js';
@@ -26,7 +26,7 @@ const HOUR = 3_600_000;
 const DEADLINE = 15_000;
 
 let s: AdminStack;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
 let page: Page;
 const problems: string[] = [];
 
@@ -42,12 +42,7 @@ before(async () => {
     makeRow({ id: 'ns2', sessionId: null, tool: 'cursor-terminal', tsStart: now - 2 * HOUR + 2000, inputTokens: 999, outputTokens: 1, costPico: 1_000_000 }),
     makeRow({ id: 'ns3', sessionId: null, tool: 'cline', tsStart: now - 2 * HOUR + 3000, inputTokens: 12_345_678, outputTokens: 0, costPico: 1_234_560_000_000_000 }),
   ]);
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(s.admin.createLoginUrl());
-  await page.waitForURL(`${s.gw.url}/ui/`);
+  ({ browser, page } = await openDashboard(s, problems));
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, openDashboard } from './browser.js';
 import { PROVIDER_KEY } from '../helpers.js';
 import { createMemorySecretStore } from '../../proxy/store/secrets.js';
 import { packageRoot } from '../../proxy/admin/static-ui.js';
@@ -27,7 +27,7 @@ const DEEPSEEK_KEY = 'sk-deepseek-0123456789-SECRET-K3YX';
 const OPENROUTER_MODELS = ['meta-llama/llama-4-maverick', 'qwen/qwen3-coder', 'mistralai/devstral-medium'];
 
 let s: AdminStack;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
 let page: Page;
 const problems: string[] = [];
 
@@ -47,12 +47,7 @@ before(async () => {
     openrouter: { baseUrl: 'https://openrouter.ai/api/v1', fetchedAt: Date.now() - 60_000, models: OPENROUTER_MODELS.map((id) => ({ id, created: null, displayName: null, ownedBy: null })) },
     deepseek: { baseUrl: 'https://elsewhere.example/anthropic', fetchedAt: Date.now(), models: [{ id: 'stale-model' }] },
   }));
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(s.admin.createLoginUrl());
-  await page.waitForURL(`${s.gw.url}/ui/`);
+  ({ browser, page } = await openDashboard(s, problems));
 });
 
 after(async () => {

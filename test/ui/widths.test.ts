@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import type { Page } from 'playwright-core';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, openDashboard } from './browser.js';
 import { seedLedger } from './seed.js';
 import { packageRoot } from '../../proxy/admin/static-ui.js';
 import { windowOptions } from '../../app/window-policy.js';
@@ -43,7 +43,7 @@ const PAGES: { name: string; hash: string; ready: string }[] = [
 ];
 
 let s: AdminStack;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
 let page: Page;
 const problems: string[] = [];
 
@@ -60,12 +60,7 @@ before(async () => {
     models: ['claude-sonnet-*', 'claude-haiku-*'], dailyUsd: 12.5, monthlyUsd: 250, requestsPerMinute: 60, tokensPerMinute: 400_000, expires: '2030-12-31', injectCache: true,
   });
   assert.equal(policy.status, 200, policy.body.toString());
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(s.admin.createLoginUrl());
-  await page.waitForURL(`${s.gw.url}/ui/`);
+  ({ browser, page } = await openDashboard(s, problems));
 });
 
 after(async () => {
