@@ -3,11 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../proxy/log.js';
 import { createMemorySecretStore } from '../proxy/store/secrets.js';
+import { openSettings } from '../proxy/store/settings.js';
+import { ProfilesSettingsSchema } from '../proxy/profiles/index.js';
 import { startMockUpstream, type MockUpstream } from '../test/mock-upstream.js';
 import { loadAdminExtension } from './admin-adapter.js';
 import { createTrayApp, type TrayApp } from './tray-app.js';
@@ -162,7 +164,7 @@ interface Harness {
   cleanup(): Promise<void>;
 }
 
-async function harness(o: { port?: number; prepare?: (dataDir: string, home: string) => Promise<void>; withAdmin?: boolean } = {}): Promise<Harness> {
+async function harness(o: { port?: number; prepare?: (dataDir: string, home: string) => Promise<void>; withAdmin?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
   const mock = await startMockUpstream();
   const root = await mkdtemp(join(tmpdir(), 'sluice-tray-'));
   const home = join(root, 'home');
@@ -174,7 +176,7 @@ async function harness(o: { port?: number; prepare?: (dataDir: string, home: str
   const app = createTrayApp({
     electron,
     dataDir,
-    env: { SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY, PATH: '' },
+    env: { SLUICE_ANTHROPIC_BASE_URL: mock.url, SLUICE_ANTHROPIC_API_KEY: PROVIDER_KEY, PATH: '', ...o.env },
     platform: 'linux',
     home,
     secrets: createMemorySecretStore(),
@@ -492,5 +494,98 @@ test('quit closes the gateway, removes IPC handlers and the tray, then quits the
     assert.equal(heldAgain, false, 'once shut down, the quit goes through');
   } finally {
     await h.cleanup();
+  }
+});
+
+test('profiles from the tray: switching under concurrent load never mixes two profiles; the choice survives a restart', async () => {
+  const alpha = await startMockUpstream();
+  const beta = await startMockUpstream();
+  const env = { SLUICE_ALPHA_API_KEY: 'alpha-key-FAKE', SLUICE_BETA_API_KEY: 'beta-key-FAKE' };
+  // Each profile routes everything to its own provider and model: a request routed by half of
+  // one and half of the other would reach one mock with the other's model.
+  const profile = (provider: string, url: string) => ({
+    description: `everything on ${provider}`,
+    providers: { [provider]: { type: 'anthropic-compatible', baseUrl: url, discoverModels: false } },
+    routing: { rules: [{ name: 'all', match: {}, target: { provider, model: `model-${provider}` } }] },
+  });
+  const seed = async (dataDir: string) => {
+    const st = await openSettings(dataDir);
+    await st.update((s) => { s.profiles.list = ProfilesSettingsSchema.parse({ list: { Alpha: profile('alpha', alpha.url), Beta: profile('beta', beta.url) } }).list; });
+  };
+  const h = await harness({ env, prepare: seed });
+  let h2: Harness | null = null;
+  try {
+    await h.app.start();
+    const gw = h.app.gateway()!;
+    const profiles = () => item(lastMenu(h.rec), 'profiles')!;
+    assert.equal(profiles().label, 'Profiles');
+    assert.deepEqual(profiles().submenu!.map((m) => [m.label, m.checked]), [['Alpha', false], ['Beta', false]]);
+    await h.app.dispatch({ type: 'use-profile', name: 'Alpha' });
+    assert.equal(profiles().label, 'Profile: Alpha');
+    assert.deepEqual(h.rec.notifications.at(-1), { title: 'Sluice: profile switched', body: '“Alpha” is active. The next request uses it.' });
+
+    const { token } = await gw.tokens.create('load');
+    let stop = false;
+    let sent = 0;
+    const worker = async () => {
+      while (!stop) {
+        const r = await fetch(`${gw.url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': token, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        assert.equal(r.status, 200, await r.text());
+        sent++;
+      }
+    };
+    const workers = Array.from({ length: 8 }, worker);
+    // Switch back and forth through the tray while the requests run, each switch after some of them.
+    for (let i = 0; i < 10; i++) {
+      const before = sent;
+      while (sent < before + 5) await new Promise((r) => setImmediate(r));
+      const name = i % 2 === 0 ? 'Beta' : 'Alpha';
+      const click = item(lastMenu(h.rec), `profile-${name}`)!.click as () => void;
+      click();
+      await h.app.refresh();
+      while (gw.settings.get().profiles.active !== name) await new Promise((r) => setImmediate(r));
+    }
+    stop = true;
+    await Promise.all(workers);
+    const models = (m: MockUpstream) => new Set(m.requests.map((r) => JSON.parse(r.body.toString()).model));
+    assert.ok(alpha.requests.length > 0 && beta.requests.length > 0, 'both profiles routed requests');
+    assert.deepEqual(models(alpha), new Set(['model-alpha']), 'alpha only ever got the Alpha profile\'s model');
+    assert.deepEqual(models(beta), new Set(['model-beta']), 'beta only ever got the Beta profile\'s model');
+    assert.equal(alpha.requests.length + beta.requests.length, sent);
+    assert.equal(h.mock.requests.length, 0, 'no request fell through to the default provider');
+    // Last switch (i = 9) was to Alpha.
+    assert.deepEqual(profiles().submenu!.map((m) => [m.label, m.checked]), [['Alpha', true], ['Beta', false]]);
+    await h.app.dispatch({ type: 'use-profile', name: 'Beta' });
+    await h.app.quit();
+
+    // A new app on the same settings: Beta is still checked and still routes.
+    const saved = await readFile(join(h.dataDir, 'settings.json'), 'utf8');
+    h2 = await harness({ env, prepare: async (dataDir) => { await writeFile(join(dataDir, 'settings.json'), saved); } });
+    await h2.app.start();
+    assert.equal(item(lastMenu(h2.rec), 'profiles')!.label, 'Profile: Beta');
+    assert.equal(item(lastMenu(h2.rec), 'profile-Beta')!.checked, true);
+    const gw2 = h2.app.gateway()!;
+    const t2 = (await gw2.tokens.create('after-restart')).token;
+    const betaBefore = beta.requests.length;
+    const r = await fetch(`${gw2.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': t2, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(r.status, 200);
+    await r.arrayBuffer();
+    assert.equal(beta.requests.length, betaBefore + 1);
+    assert.equal(JSON.parse(beta.requests.at(-1)!.body.toString()).model, 'model-beta');
+    // Settings never held a key, so neither do the profiles.
+    assert.ok(!saved.includes('alpha-key-FAKE') && !saved.includes('beta-key-FAKE'));
+  } finally {
+    await h.cleanup();
+    await h2?.cleanup();
+    await alpha.close();
+    await beta.close();
   }
 });

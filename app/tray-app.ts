@@ -12,6 +12,7 @@ import { listToolAdapters, type ToolAdapter, type ToolId } from '../proxy/tools/
 import { followPort, tokenAccount, toolContext, toolToken, type ToolsCliIo } from '../proxy/cli-tools.js';
 import { controlExtension } from '../proxy/control/index.js';
 import { observeExtension } from '../proxy/observe/index.js';
+import { applyProfile, listProfiles } from '../proxy/profiles/index.js';
 import type { AdminLoad } from './admin-adapter.js';
 import { breakerTransition, createNotificationGate, notificationFor } from './alerts.js';
 import { loadAppState, saveAppState, type AppState } from './app-state.js';
@@ -122,6 +123,16 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     return appState;
   };
 
+  /** From the running gateway's settings (the owner a switch writes through); null while off. */
+  const profileItems = () => {
+    if (!gw) return null;
+    try {
+      return listProfiles(gw.settings.get()).map((p) => ({ name: p.name, active: p.active, modified: p.modified }));
+    } catch {
+      return null;
+    }
+  };
+
   const view = (): TrayView => {
     const base = { enabled: state().proxyEnabled, running: gw !== null, startError, breakerOpen, lastUpstream };
     return {
@@ -130,6 +141,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
       port: gw?.port ?? null,
       startError, breakerOpen, lastUpstream, spend, tools,
       alerts: [...alerts],
+      profiles: profileItems(),
       autostart, busy,
     };
   };
@@ -460,6 +472,21 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     await reloadWindow();
   };
 
+  /**
+   * One settings write through the running gateway's store: the next request is routed wholly
+   * by the new profile (proxy/profiles/index.ts says why), and the choice is in settings.json.
+   */
+  const useProfile = (name: string) => exclusive(async () => {
+    const g = gw;
+    if (!g) return;
+    try {
+      await g.settings.update((s) => applyProfile(s, name));
+      notify('Sluice: profile switched', `“${name}” is active. The next request uses it.`);
+    } catch (err) {
+      await showError(`Could not switch to profile “${name}”`, err);
+    }
+  });
+
   const dispatch = async (a: TrayAction): Promise<void> => {
     switch (a.type) {
       case 'toggle': return setEnabled(!state().proxyEnabled);
@@ -467,6 +494,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
       case 'configure-tool': return configureTool(a.tool);
       case 'undo-tool': return undoTool(a.tool);
       case 'set-autostart': return setAutostart(a.enabled);
+      case 'use-profile': return useProfile(a.name);
       case 'quit': return quit();
     }
   };

@@ -81,7 +81,7 @@ test('spendLabel: unknown, priced, partly unpriced, wholly unpriced', () => {
 
 test('menu when on: status, spend, toggle checked, window, tools, alerts, autostart, quit in order', () => {
   const menu = buildTrayMenu(view(), fmt);
-  assert.deepEqual(menu.map((m) => m.id), ['status', 'spend', 'sep-1', 'toggle', 'open-window', 'tools', 'alerts', 'sep-2', 'autostart', 'quit']);
+  assert.deepEqual(menu.map((m) => m.id), ['status', 'spend', 'sep-1', 'toggle', 'open-window', 'tools', 'profiles', 'alerts', 'sep-2', 'autostart', 'quit']);
   assert.equal(find(menu, 'spend')!.label, 'Today: $1.50');
   assert.equal(find(menu, 'status')!.enabled, false);
   const toggle = find(menu, 'toggle')!;
@@ -191,4 +191,27 @@ test('clockTime uses the given zone offset', () => {
   assert.equal(clockTime(ts, () => 0), '23:30');
   assert.equal(clockTime(ts, () => 60), '00:30');
   assert.equal(clockTime(ts, () => -300), '18:30');
+});
+
+test('profiles submenu: one checkbox per profile, the active one checked and named in the parent; off and empty states', () => {
+  const profiles = [
+    { name: 'Anthropic direct', active: false, modified: false },
+    { name: 'Background on Haiku', active: true, modified: false },
+  ];
+  const menu = buildTrayMenu(view({ profiles }), fmt);
+  const parent = find(menu, 'profiles')!;
+  assert.equal(parent.label, 'Profile: Background on Haiku');
+  assert.deepEqual(parent.submenu!.map((m) => [m.kind, m.label, m.checked, m.enabled]), [
+    ['checkbox', 'Anthropic direct', false, true],
+    ['checkbox', 'Background on Haiku', true, true],
+  ]);
+  assert.deepEqual(find(menu, 'profile-Anthropic direct')!.action, { type: 'use-profile', name: 'Anthropic direct' });
+  // Edited since it was applied: still checked, and says so.
+  const edited = buildTrayMenu(view({ profiles: [{ name: 'X', active: true, modified: true }] }), fmt);
+  assert.equal(find(edited, 'profile-X')!.label, 'X (edited since)');
+  // A switch in progress (or any other action) disables the choices.
+  assert.equal(find(buildTrayMenu(view({ profiles, busy: true }), fmt), 'profile-Anthropic direct')!.enabled, false);
+  assert.deepEqual(find(buildTrayMenu(view({ profiles: null }), fmt), 'profiles')!.submenu!.map((m) => [m.label, m.enabled]), [['Turn the proxy on to switch profiles', false]]);
+  assert.deepEqual(find(buildTrayMenu(view({ profiles: [] }), fmt), 'profiles')!.submenu!.map((m) => m.label), ['No profiles (sluice profile save NAME)']);
+  assert.equal(find(buildTrayMenu(view({ profiles: [] }), fmt), 'profiles')!.label, 'Profiles');
 });

@@ -65,6 +65,7 @@ export type TrayAction =
   | { type: 'configure-tool'; tool: ToolId }
   | { type: 'undo-tool'; tool: ToolId }
   | { type: 'set-autostart'; enabled: boolean }
+  | { type: 'use-profile'; name: string }
   | { type: 'quit' };
 
 export interface MenuEntry {
@@ -83,6 +84,14 @@ export interface ToolRow {
   state: ToolState;
 }
 
+/** A profile as the tray lists it (proxy/profiles listProfiles). */
+export interface ProfileItem {
+  name: string;
+  active: boolean;
+  /** Active, but the live routing was edited since. */
+  modified: boolean;
+}
+
 export interface TrayView {
   state: TrayState;
   enabled: boolean;
@@ -95,6 +104,8 @@ export interface TrayView {
   tools: ToolRow[] | null;
   /** Newest first. */
   alerts: AlertEvent[];
+  /** Null while no gateway runs (the gateway owns the settings a switch writes). */
+  profiles?: ProfileItem[] | null;
   /** Null where start-at-login is not supported. */
   autostart: boolean | null;
   /** A toggle or tool action is running: the controls that would race it are disabled. */
@@ -179,6 +190,21 @@ function toolsSubmenu(v: TrayView): MenuEntry[] {
   });
 }
 
+/** One checked item per profile; choosing one applies it through the running gateway. */
+export function profilesSubmenu(v: Pick<TrayView, 'profiles' | 'busy'>): MenuEntry[] {
+  if (!v.profiles) return [{ kind: 'item', id: 'profiles-off', label: 'Turn the proxy on to switch profiles', enabled: false }];
+  if (v.profiles.length === 0) return [{ kind: 'item', id: 'profiles-none', label: 'No profiles (sluice profile save NAME)', enabled: false }];
+  return v.profiles.map((p) => ({
+    kind: 'checkbox' as const,
+    id: `profile-${p.name}`,
+    label: clip(p.active && p.modified ? `${p.name} (edited since)` : p.name, 60),
+    // Choosing the active one again re-applies it (drops edits made since).
+    enabled: !v.busy,
+    checked: p.active,
+    action: { type: 'use-profile' as const, name: p.name },
+  }));
+}
+
 export function buildTrayMenu(v: TrayView, formatTime: (ts: number) => string): MenuEntry[] {
   const menu: MenuEntry[] = [
     { kind: 'item', id: 'status', label: statusLine(v), enabled: false },
@@ -189,6 +215,10 @@ export function buildTrayMenu(v: TrayView, formatTime: (ts: number) => string): 
     { kind: 'checkbox', id: 'toggle', label: 'Proxy on', enabled: !v.busy, checked: v.enabled, action: { type: 'toggle' } },
     { kind: 'item', id: 'open-window', label: 'Open Sluice…', enabled: true, action: { type: 'open-window' } },
     { kind: 'submenu', id: 'tools', label: 'Tools', enabled: true, submenu: toolsSubmenu(v) },
+    {
+      kind: 'submenu', id: 'profiles', enabled: true, submenu: profilesSubmenu(v),
+      label: v.profiles?.find((p) => p.active) ? `Profile: ${clip(v.profiles.find((p) => p.active)!.name, 40)}` : 'Profiles',
+    },
     {
       kind: 'submenu', id: 'alerts', label: v.alerts.length ? `Recent alerts (${v.alerts.length})` : 'Recent alerts', enabled: true,
       submenu: v.alerts.length

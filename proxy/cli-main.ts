@@ -16,6 +16,7 @@ import { importClaudeCode, LedgerCliUsageError, reconcile, showSession, stats } 
 import { join } from 'node:path';
 import { adminExtension } from './admin/index.js';
 import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from './control/index.js';
+import { isProfileCommand, PROFILE_HELP, runProfileCli } from './profiles/cli.js';
 import { ADMIN_RUNTIME_FILE, OpenError, openDashboard } from './admin/cli-open.js';
 import { isRoutingCommand, runRoutingCli, ROUTING_HELP } from './routing/cli.js';
 import { isObserveCommand, ObserveCliUsageError, observeExtension, OBSERVE_HELP, parseTagArgs, runObserveCli } from './observe/index.js';
@@ -95,7 +96,8 @@ function helpFor(argv: readonly string[]): string | null {
   if (isObserveCommand(args)) return OBSERVE_HELP;
   if (isRoutingCommand(args)) return ROUTING_HELP;
   if (args[0] === 'team') return TEAM_HELP;
-  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}\n${TEAM_HELP}`;
+  if (isProfileCommand(args)) return PROFILE_HELP;
+  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}\n${TEAM_HELP}\n${PROFILE_HELP}`;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -118,6 +120,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Routing: ab report, models, route test (proxy/routing/cli.ts).
   if (isRoutingCommand(argv)) {
     return runRoutingCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
+  // Profiles: list, use, save, delete, export, import (proxy/profiles).
+  if (isProfileCommand(argv)) {
+    return runProfileCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
   }
   // Team mode: join, status, leave, report, budget (proxy/team).
   if (argv[0] === 'team') {

@@ -14,6 +14,7 @@ import { ControlSettingsSchema } from '../control/schema.js';
 import { ObserveSettingsSchema, TagsSchema } from '../observe/schema.js';
 import { PROVIDER_KINDS, PROVIDER_TYPES } from '../providers/kinds.js';
 import { RoutingSettingsSchema, routingProblems } from '../routing/schema.js';
+import { ProfilesSettingsSchema } from '../profiles/schema.js';
 
 export const SETTINGS_VERSION = 1;
 export const DEFAULT_PORT = 7420;
@@ -153,6 +154,8 @@ export const SettingsSchema = z.object({
   routing: RoutingSettingsSchema.prefault({}),
   /** Tool-token policies, budgets, guardrails, capture (proxy/control). */
   control: ControlSettingsSchema.prefault({}),
+  /** Named provider + routing sets and the one applied last (proxy/profiles). */
+  profiles: ProfilesSettingsSchema.prefault({}),
   /** OpenTelemetry export and alert webhooks (proxy/observe). */
   observe: ObserveSettingsSchema.prefault({}),
   pricing: z.object({
