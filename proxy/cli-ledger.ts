@@ -1,7 +1,7 @@
 // The ledger commands of the `sluice` CLI: stats, sessions show, import claude-code, reconcile.
 // Reads the same SQLite file the gateway writes (WAL lets both run at once).
 import { join } from 'node:path';
-import { openLedger, type Ledger, type ReportBy, type UsageSums } from './ledger/index.js';
+import { openLedger, type Ledger, type ReconcileReasonKind, type ReportBy, type UsageSums } from './ledger/index.js';
 import { importClaudeCodeTranscripts } from './ledger/import-claude-code.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides } from './pricing/index.js';
 import { openSettings } from './store/settings.js';
@@ -98,7 +98,8 @@ export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?
       }
       io.stdout(tableFor(io)([{ head: by, min: 16 }, ...SUM_COLS], rows.map((r) => [r.key || '(unknown)', ...sumCells(r)])));
     }
-    io.stdout(`total: ${n(totals.requests)} requests, ${formatCost(totals)}\n`);
+    io.stdout(`total: ${n(totals.requests)} requests, ${formatCost(totals)}`
+      + (totals.estimatedRequests > 0 ? ` (≈ ${n(totals.estimatedRequests)} of ${n(totals.billedRequests)} billed responses estimated: cancelled or cut streams)` : '') + '\n');
     return 0;
   });
 }
@@ -133,11 +134,13 @@ export function showSession(io: LedgerCliIo, dataDir: string, id: string | undef
     ], detail.requests.map((r) => [
       new Date(r.tsStart).toISOString().slice(11, 19),
       (r.servedModel ?? r.requestedModel ?? '-') + (r.endpoint === 'messages' ? '' : ` (${r.endpoint})`),
-      (r.status === null ? (r.errorType ?? '-') : String(r.status)) + (r.attemptsMade > 1 ? ` x${r.attemptsMade}` : '') + (r.fallback ? ' fallback' : ''),
-      formatTokens(r.inputTokens), formatTokens(r.outputTokens), formatTokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens), formatTokens(r.cacheReadTokens),
+      (r.status === null ? (r.errorType ?? '-') : String(r.status)) + (r.attemptsMade > 1 ? ` x${r.attemptsMade}` : '') + (r.fallback ? ' fallback' : '')
+        + (r.estimated === 'client_cancelled' ? ' cancelled' : r.estimated === 'upstream_cut' ? ' cut' : ''),
+      formatTokens(r.inputTokens), (r.estimated !== null ? '≈' : '') + formatTokens(r.outputTokens), formatTokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens), formatTokens(r.cacheReadTokens),
       r.ttfbMs === null ? '-' : formatDuration(r.ttfbMs),
-      !r.billed ? '-' : formatUsd(r.costUsd),
+      !r.billed ? '-' : (r.estimated !== null ? '≈' : '') + formatUsd(r.costUsd),
     ])));
+    if (s.estimatedRequests > 0) io.stdout(`≈ ${n(s.estimatedRequests)} of ${n(s.billedRequests)} billed responses ended early (cancelled or cut): their output is the delivered count.\n`);
     // What happened on the way upstream, in the dashboard's words (proxy/ledger/explain.ts).
     // Each under its request's time, wrapped (not cut) so the reason stays readable.
     const detours = detail.requests.flatMap((r) => requestStory(r).map((st) => `${new Date(r.tsStart).toISOString().slice(11, 19)}  ${wrap(st.text, TABLE_WIDTH, ' '.repeat(10)).slice(10)}`));
@@ -153,13 +156,24 @@ export async function importClaudeCode(io: LedgerCliIo, dataDir: string, dir: st
   const ledger = openLedger(ledgerPath(dataDir));
   try {
     const r = await importClaudeCodeTranscripts(ledger, { dir: source, priceBook });
-    io.stdout(`Imported Claude Code transcripts from ${source}: ${r.files} files, ${r.responses} responses, ${r.inserted} new, `
+    // "new" counts only what the import added to the totals: a response the gateway already
+    // metered is stored for reconcile but is not new spend.
+    io.stdout(`Imported Claude Code transcripts from ${source}: ${r.files} files, ${r.responses} responses, ${r.inserted - r.shadowedByGateway} new, `
       + `${r.skippedDuplicates} already known, ${r.shadowedByGateway} also seen by the gateway, ${r.malformed} malformed lines skipped.\n`);
     return 0;
   } finally {
     ledger.close();
   }
 }
+
+const REASON_TEXT: Record<ReconcileReasonKind, string> = {
+  not_via_gateway: 'not via the gateway',
+  not_in_transcripts: 'not in the transcripts',
+  no_transcript: 'no transcript imported',
+  estimated: 'estimated output (cancelled or cut)',
+  unpriced: 'model not in the price sheet',
+  mismatch: 'DIFFERENT tokens or cost',
+};
 
 export function reconcile(io: LedgerCliIo, dataDir: string, o: { session?: string; json?: boolean }): number {
   return withLedger(dataDir, (ledger) => {
@@ -168,20 +182,29 @@ export function reconcile(io: LedgerCliIo, dataDir: string, o: { session?: strin
       io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
     }
-    if (rows.length === 0) io.stdout('No session was seen both through the gateway and in imported transcripts.\n');
-    else io.stdout(tableFor(io)([
+    if (rows.length === 0) {
+      io.stdout('No session in the ledger yet: run traffic through Sluice or `sluice import claude-code`.\n');
+      return 0;
+    }
+    io.stdout(tableFor(io)([
       { head: 'session', min: 14 },
       { head: 'gateway in/out', align: 'right' },
       { head: 'imported in/out', align: 'right' },
       { head: 'matched', align: 'right' },
       { head: 'differs', style: (c) => (c.trim() === 'YES' ? 'red' : 'dim') },
+      { head: 'why the numbers differ', min: 12, drop: 0 },
     ], rows.map((r) => [
       r.sessionId,
       `${n(r.gateway.inputTokens)}/${n(r.gateway.outputTokens)}`,
       `${n(r.imported.inputTokens)}/${n(r.imported.outputTokens)}`,
       String(r.matchedMessages),
       r.differs ? 'YES' : 'no',
+      r.reasons.map((x) => `${REASON_TEXT[x.kind]} (${n(x.responses)})`).join('; ') || '-',
     ])));
+    const real = rows.filter((r) => r.differs).length;
+    io.stdout(real === 0
+      ? `${rows.length} sessions: every response seen both ways agrees.\n`
+      : `${rows.length} sessions: ${real} with responses recorded differently by the gateway and the transcript.\n`);
     return 0;
   });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   anthropicBehavior, messageJson, messageStreamEvents, send, sendJson, sleep, streamEvents, type Behavior,
 } from './mock-upstream.js';
-import { authHeaders, rawRequest, startStack, type Stack } from './helpers.js';
+import { authHeaders, rawRequest, startStack, until, type Stack } from './helpers.js';
 import type { RequestRecord } from '../proxy/ledger/index.js';
 
 const SESSION = '0b7c6a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21';
@@ -87,18 +87,74 @@ for (const [enc, compress] of [['gzip', gzipSync], ['br', brotliCompressSync]] a
   });
 }
 
-test('a stream cut short records what it saw, marked incomplete', async () => {
+test('a stream cut short by the upstream bills the deltas it delivered, marked upstream_cut', async () => {
+  // start, block start, ping, then the three text deltas of "Hello from the mock." (no message_delta).
   const events = messageStreamEvents({ model: M });
   const row = await roundTrip({ model: M, stream: true, max_tokens: 10, messages: [] }, { 'x-claude-code-session-id': SESSION },
     async (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_cut' });
-      send(req, res, events.slice(0, 4).join(''));
+      send(req, res, events.slice(0, 6).join(''));
       await sleep(20);
       res.destroy();
     });
   assert.equal(row.complete, false);
   assert.equal(row.inputTokens, 12, 'input from message_start');
   assert.equal(row.cacheReadTokens, 2000);
+  assert.equal(row.outputTokens, 3, "three deltas delivered, not message_start's placeholder 1");
+  assert.equal(row.estimated, 'upstream_cut');
+  assert.equal(row.costUsd, expectedUsd({ in: 12, w5: 100, w1: 0, read: 2000, out: 3 }));
+});
+
+test('a stream the client cancels after N deltas bills at least N output tokens, marked client_cancelled', async () => {
+  const N = 7;
+  const id = 'msg_cancel_7';
+  let closed!: () => void;
+  const gone = new Promise<void>((r) => { closed = r; });
+  behavior = async (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_cancel' });
+    const all = messageStreamEvents({ model: M, id, text: 'abcdefgh'.repeat(N + 5) });
+    // message_start, content_block_start, ping, then N deltas; the rest waits for a client that leaves.
+    send(req, res, all.slice(0, 3 + N).join(''));
+    res.on('close', () => closed());
+  };
+  const { request } = await import('node:http');
+  const u = new URL(`${s.gw.url}/v1/messages`);
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...authHeaders(s.token), 'x-claude-code-session-id': SESSION } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+        if ((text.match(/event: content_block_delta/g) ?? []).length >= N) {
+          req.destroy();
+          resolve();
+        }
+      });
+    });
+    req.on('error', (e) => { if (!req.destroyed) reject(e); });
+    req.end(JSON.stringify({ model: M, stream: true, max_tokens: 1000, messages: [] }));
+  });
+  await gone;
+  behavior = anthropicBehavior;
+  const row = await until(async () => {
+    await s.gw.flushUsage();
+    return s.gw.ledger!.getSession(SESSION, { limit: 1000 })?.requests.find((r) => r.messageId === id);
+  }, 'the cancelled request\'s row');
+  assert.equal(row.complete, false);
+  assert.equal(row.billed, true);
+  // The client received N deltas; only the placeholder output_tokens 1 had been reported.
+  assert.equal(row.outputTokens, N);
+  assert.equal(row.estimated, 'client_cancelled');
+  assert.equal(row.costUsd, expectedUsd({ in: 12, w5: 100, w1: 0, read: 2000, out: N }));
+  const summary = s.gw.ledger!.getSession(SESSION)!.session;
+  assert.ok(summary.estimatedRequests >= 1, 'the session says part of its cost is estimated');
+});
+
+test('a complete stream is exact: not marked estimated', async () => {
+  const row = await roundTrip({ model: M, stream: true, max_tokens: 10, messages: [] }, { 'x-claude-code-session-id': SESSION },
+    (req, res) => streamEvents(req, res, messageStreamEvents({ model: M, outputTokens: 2 })));
+  assert.equal(row.complete, true);
+  assert.equal(row.outputTokens, 2, 'the final usage wins even below the delta count (3)');
+  assert.equal(row.estimated, null);
 });
 
 test('metadata.user_id gives the session when the header is absent (both formats); none gives null', async () => {

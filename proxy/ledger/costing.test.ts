@@ -47,6 +47,7 @@ function report(over: Partial<UsageReport> = {}): UsageReport {
     error: null,
     parseError: null,
     bytes: 4321,
+    contentDeltas: 40,
     ...over,
   };
 }
@@ -159,10 +160,27 @@ test('no upstream response: status null, the gateway error code as the error typ
 });
 
 test('a stream cut off after message_start still bills what it reported', () => {
-  const row = rowFromReport(ctx(), report({ complete: false, aborted: true, usage: { input_tokens: 2000, output_tokens: 0 }, stopReason: null }), book);
+  const row = rowFromReport(ctx(), report({ complete: false, aborted: true, usage: { input_tokens: 2000, output_tokens: 0 }, stopReason: null, contentDeltas: 0 }), book);
   assert.equal(row.billed, true);
   assert.equal(row.complete, false);
   assert.equal(row.costPico, 6_000_000_000);
+  assert.equal(row.estimated, 'upstream_cut');
+});
+
+test('a cancelled stream bills the deltas delivered when they pass the reported output, and says why', () => {
+  const cut = report({ complete: false, aborted: true, usage: { input_tokens: 2000, output_tokens: 1 }, stopReason: null, contentDeltas: 25 });
+  const row = rowFromReport(ctx({ clientLeft: true }), cut, book);
+  assert.equal(row.outputTokens, 25);
+  assert.equal(row.estimated, 'client_cancelled');
+  assert.equal(row.costPico, rowFromReport(ctx(), report({ usage: { input_tokens: 2000, output_tokens: 25 } }), book).costPico);
+  // A message_delta already seen (cumulative usage above the delta count) is kept as reported.
+  const late = rowFromReport(ctx({ clientLeft: true }), report({ complete: false, usage: { input_tokens: 2000, output_tokens: 90 }, contentDeltas: 25 }), book);
+  assert.equal(late.outputTokens, 90);
+  assert.equal(late.estimated, 'client_cancelled');
+  // A complete response is exact whatever the delta count.
+  const whole = rowFromReport(ctx({ clientLeft: true }), report({ contentDeltas: 900 }), book);
+  assert.equal(whole.outputTokens, 500);
+  assert.equal(whole.estimated, undefined);
 });
 
 test('batch requests are priced at half', () => {

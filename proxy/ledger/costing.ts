@@ -4,7 +4,7 @@
 import type { AgentAttribution, ClientInfo, SessionAttribution } from '../meter/attribution.js';
 import type { Usage, UsageReport } from '../meter/usage-tap.js';
 import { splitCacheWrites, type PriceBook } from '../pricing/cost.js';
-import type { AttemptRecord, Endpoint, LedgerRow } from './types.js';
+import type { AttemptRecord, Endpoint, EstimateReason, LedgerRow } from './types.js';
 
 /** Who called, as the auth stage decided. */
 export type CallerInfo = { kind: 'token'; tokenName: string } | { kind: 'passthrough' };
@@ -56,6 +56,8 @@ export interface GatewayRequestContext {
   redacted?: boolean;
   /** Every upstream attempt, the delivered one included. Only the delivered response is billed. */
   attempts?: AttemptRecord[];
+  /** The client left before the response ended (the meter sets it from the forward stage's end). */
+  clientLeft?: boolean;
 }
 
 /**
@@ -141,6 +143,29 @@ export function costPicoOf(priceBook: PriceBook, model: string | null, usage: Us
 }
 
 /**
+ * The output-token count of a stream that ended before `message_stop`, never below what was
+ * delivered. Two figures are at hand:
+ * - the usage the stream had reported: `message_start` carries a placeholder (typically
+ *   `output_tokens: 1`), and `message_delta`, which holds the real cumulative count, comes only
+ *   after the last content block, so a stream cut mid-answer has just the placeholder;
+ * - the content deltas that passed to the client: every non-empty text_delta, thinking_delta and
+ *   input_json_delta is produced from at least one output token (the API emits a delta per
+ *   decoding step or group of steps, never a token spread over two deltas), so their count is a
+ *   floor on the output delivered.
+ * The larger wins. It is a floor, not a guess: a late cancel is billed at least what the client
+ * received (the upstream may have generated a few tokens more that never left it).
+ */
+export function deliveredOutputFloor(reportedOutput: number, contentDeltas: number): number {
+  return Math.max(reportedOutput, contentDeltas);
+}
+
+/** Why a Messages response's output is an estimate, or null when the stream ran to its end. */
+export function estimateReasonOf(report: UsageReport | null, clientLeft: boolean): EstimateReason | null {
+  if (report === null || report.kind !== 'message' || report.complete) return null;
+  return clientLeft ? 'client_cancelled' : 'upstream_cut';
+}
+
+/**
  * One ledger row for one gateway request. `report` is null when no upstream response arrived.
  *
  * Billed means the upstream charged for it: a 2xx Messages response that reported usage. A
@@ -153,8 +178,14 @@ export function costPicoOf(priceBook: PriceBook, model: string | null, usage: Us
 export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | null, priceBook: PriceBook): LedgerRow {
   const endpoint = endpointOf(ctx.path);
   const status = report?.status ?? ctx.status;
-  const usage = report?.usage ?? null;
+  let usage = report?.usage ?? null;
   const ok = status !== null && status >= 200 && status < 300;
+  const estimated = estimateReasonOf(report, ctx.clientLeft === true);
+  if (estimated !== null && usage !== null && report !== null) {
+    // Cut short: bill the output the client received, not message_start's placeholder.
+    const floor = deliveredOutputFloor(usage.output_tokens, report.contentDeltas ?? 0);
+    if (floor !== usage.output_tokens) usage = { ...usage, output_tokens: floor };
+  }
   const billed = ok && endpoint === 'messages' && usage !== null;
   const servedModel = report?.servedModel ?? null;
   const tokens = splitUsage(billed ? usage : null);
@@ -199,5 +230,6 @@ export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | 
     source: 'gateway',
     project: null,
     ...routingOf(ctx),
+    ...(estimated !== null && billed ? { estimated } : {}),
   };
 }

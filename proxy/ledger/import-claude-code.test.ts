@@ -149,9 +149,27 @@ test('a response the gateway already recorded is not counted twice, and reconcil
   assert.equal(rec.imported.responses, 4);
   assert.equal(rec.gateway.outputTokens, 129);
   assert.equal(rec.imported.outputTokens, 230);
-  assert.equal(rec.differs, true);
-  assert.deepEqual(l.reconcile().map((x) => x.sessionId), [A]);
+  // The sums differ, but every response both saw agrees: the gaps are explained, not a mismatch.
+  assert.equal(rec.differs, false);
+  assert.deepEqual(rec.reasons, [
+    { kind: 'not_via_gateway', responses: 3 }, // A2, A3, the subagent's S1
+    { kind: 'not_in_transcripts', responses: 1 }, // the title call
+    { kind: 'unpriced', responses: 1 }, // A3's mystery-model
+  ]);
+  // Every session seen either way is listed (B only in transcripts).
+  assert.deepEqual(l.reconcile().map((x) => x.sessionId), [A, B]);
   assert.deepEqual(rollupMismatches(path, UTC), []);
+  l.close();
+});
+
+test('reconcile flags a response the two sides recorded differently', async () => {
+  const l = open(ledgerPath());
+  // The gateway's msg_A2 says 41 output tokens; the transcript says 40.
+  l.write([makeRow({ id: 'sluice_a2', sessionId: A, messageId: 'msg_A2', inputTokens: 5, outputTokens: 41, cacheWrite1hTokens: 1000, cacheReadTokens: 12_000, costPico: 10_230_000_000 })]);
+  await importClaudeCodeTranscripts(l, { dir: FIXTURES, priceBook: book });
+  const [rec] = l.reconcile({ sessionId: A });
+  assert.equal(rec!.differs, true);
+  assert.deepEqual(rec!.reasons.find((x) => x.kind === 'mismatch'), { kind: 'mismatch', responses: 1 });
   l.close();
 });
 
@@ -183,5 +201,68 @@ test('a line without a timestamp falls back to now()', async () => {
   const s = l.getSession('s-nots')!;
   assert.equal(s.requests[0]!.tsStart, 1_234_567);
   assert.equal(s.session.sessionId, 's-nots', 'the file name names the session when the line does not');
+  l.close();
+});
+
+// fixtures/claude-forks: session O (bbbb…) ran three turns; at t=100 `claude --resume O
+// --fork-session` made F (aaaa…), whose transcript begins with O's first two turns copied with
+// only sessionId changed (as Claude Code 2.1.332 writes them), then F's own turn. Sorted by
+// path, F's file comes first.
+const FORKS = fileURLToPath(new URL('./fixtures/claude-forks', import.meta.url));
+const O = 'bbbbbbbb-0000-4000-8000-00000000000b';
+const F = 'aaaaaaaa-0000-4000-8000-00000000000a';
+const FORK_TRUTH = {
+  // O1 (50 out), O2 (70), O3 (30): 35x3 + 150x15 + 6000x0.3 = 4,155 micro-USD.
+  [O]: { ids: ['import:req_O1', 'import:req_O2', 'import:req_O3'], inputTokens: 35, outputTokens: 150, cacheReadTokens: 6000, costUsd: 0.004155 },
+  // F1 only: 7x3 + 90x15 + 4000x0.3 = 2,571 micro-USD.
+  [F]: { ids: ['import:req_F1'], inputTokens: 7, outputTokens: 90, cacheReadTokens: 4000, costUsd: 0.002571 },
+};
+
+/** The fork fixture laid out so that sorted path order reads the files in `order`. */
+function forkLayout(order: readonly string[]): string {
+  const root = join(dir, `forks-${n++}`);
+  order.forEach((session, i) => {
+    const d = join(root, `${i}-project`);
+    mkdirSync(d, { recursive: true });
+    cpSync(join(FORKS, '-home-dev-fork', `${session}.jsonl`), join(d, `${session}.jsonl`));
+  });
+  return root;
+}
+
+const perSession = (l: Ledger) => Object.fromEntries([O, F].map((id) => {
+  const d = l.getSession(id);
+  return [id, d && { ids: d.requests.map((r) => r.id), inputTokens: d.session.inputTokens, outputTokens: d.session.outputTokens, cacheReadTokens: d.session.cacheReadTokens, costUsd: d.session.costUsd }];
+}));
+
+test('a forked session: each response belongs to the session that produced it, whatever the file order', async () => {
+  for (const projects of [FORKS, forkLayout([F, O]), forkLayout([O, F])]) {
+    const path = ledgerPath();
+    const l = open(path);
+    const r = await importClaudeCodeTranscripts(l, { dir: projects, priceBook: book });
+    assert.equal(r.responses, 4, 'O1, O2, O3, F1: the copies are not responses of their own');
+    assert.equal(r.inserted, 4);
+    assert.equal(r.skippedDuplicates, 2, "the fork's copies of O1 and O2");
+    assert.deepEqual(perSession(l), FORK_TRUTH, projects);
+    assert.deepEqual(rollupMismatches(path, UTC), []);
+    l.close();
+  }
+});
+
+test('reconcile on a fork: both sessions listed, no false alarm, the bypassed one says so', async () => {
+  const path = ledgerPath();
+  const l = open(path);
+  // F ran through Sluice (its own turn only); O bypassed it.
+  l.write([makeRow({ id: 'sluice_f1', sessionId: F, messageId: 'msg_F1', inputTokens: 7, outputTokens: 90, cacheReadTokens: 4000, costPico: 2_571_000_000 })]);
+  await importClaudeCodeTranscripts(l, { dir: FORKS, priceBook: book });
+  assert.deepEqual(perSession(l)[O], FORK_TRUTH[O]);
+  assert.equal(l.getSession(F)!.session.costUsd, 0.002571, 'F1 counted once');
+  const rec = l.reconcile();
+  assert.deepEqual(rec.map((x) => [x.sessionId, x.differs]), [[F, false], [O, false]]);
+  const [f, o] = rec;
+  assert.equal(f!.matchedMessages, 1);
+  assert.deepEqual(f!.reasons, []);
+  assert.equal(o!.gateway.responses, 0);
+  assert.equal(o!.imported.responses, 3);
+  assert.deepEqual(o!.reasons, [{ kind: 'not_via_gateway', responses: 3 }]);
   l.close();
 });

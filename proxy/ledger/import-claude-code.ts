@@ -148,11 +148,66 @@ function rowFromLine(line: Record<string, unknown>, fileSession: string, priceBo
   };
 }
 
+/** One transcript line's place in its session's history, for telling originals from copies. */
+interface HistoryLine {
+  /** `uuid`, else the response key of an assistant line, else null (a line no fork copies). */
+  identity: string | null;
+  ts: number;
+}
+
 /**
- * Reads every transcript under `opts.dir` and writes one row per distinct response. Safe to run
- * again (and while Claude Code is writing): known responses are skipped, and one stored from a
- * half-written transcript is replaced when a later run sees more output tokens. A missing `dir`
- * imports nothing.
+ * The session that produced each shared response. `claude --resume X --fork-session` copies X's
+ * lines into the new transcript unchanged (same `uuid`, `requestId`, `message.id`,
+ * `timestamp`) with only `sessionId` rewritten, so content cannot tell original from copy; what
+ * can is where each session's history really begins. A session's own start is its earliest line
+ * that no other session shares (a queue operation, its first new prompt); a fork's own start is
+ * after the fork was made, so after every line it copied, while the original's own lines began
+ * before its responses existed. A session all of whose lines are shared is the original of its
+ * copies (a fork always adds at least its new prompt), so its start is its earliest line. The
+ * owner of a response is the sharing session with the earliest own start (ties: the smaller id,
+ * so the result never depends on file order).
+ */
+function ownersOf(histories: Map<string, HistoryLine[]>): (sessions: Iterable<string>) => string {
+  const holders = new Map<string, Set<string>>();
+  for (const [session, lines] of histories) {
+    for (const l of lines) {
+      if (l.identity === null) continue;
+      let h = holders.get(l.identity);
+      if (h === undefined) holders.set(l.identity, (h = new Set()));
+      h.add(session);
+    }
+  }
+  const ownStart = new Map<string, number>();
+  for (const [session, lines] of histories) {
+    let own = Infinity;
+    let any = Infinity;
+    for (const l of lines) {
+      any = Math.min(any, l.ts);
+      if (l.identity === null || holders.get(l.identity)!.size === 1) own = Math.min(own, l.ts);
+    }
+    ownStart.set(session, own === Infinity ? any : own);
+  }
+  return (sessions) => {
+    let best: string | null = null;
+    for (const s of sessions) {
+      if (best === null) {
+        best = s;
+        continue;
+      }
+      const a = ownStart.get(s) ?? Infinity;
+      const b = ownStart.get(best) ?? Infinity;
+      if (a < b || (a === b && s < best)) best = s;
+    }
+    return best!;
+  };
+}
+
+/**
+ * Reads every transcript under `opts.dir` and writes one row per distinct response, under the
+ * session that produced it (see `ownersOf`): the same transcripts give the same per-session
+ * numbers whatever order the files are read in. Safe to run again (and while Claude Code is
+ * writing): known responses are skipped, and one stored from a half-written transcript is
+ * replaced when a later run sees more output tokens. A missing `dir` imports nothing.
  */
 export async function importClaudeCodeTranscripts(ledger: ImportTarget, opts: ImportOptions): Promise<ImportResult> {
   const now = opts.now ?? Date.now;
@@ -160,67 +215,100 @@ export async function importClaudeCodeTranscripts(ledger: ImportTarget, opts: Im
   const result: ImportResult = {
     files: 0, lines: 0, responses: 0, inserted: 0, skippedDuplicates: 0, updated: 0, shadowedByGateway: 0, malformed: 0, synthetic: 0, unreadableFiles: 0,
   };
-  // Keys seen in earlier files: a resumed session's file repeats the earlier responses.
-  const seen = new Set<string>();
+  // Pass 1: every response (merged over its lines and copies) and every session's history.
+  const responses = new Map<string, Candidate & { sessions: Set<string> }>();
+  const histories = new Map<string, HistoryLine[]>();
   const files = await listJsonl(opts.dir);
   for (const file of files) {
     const fileSession = basename(file, '.jsonl');
     const byKey = new Map<string, Candidate>();
+    const history: { session: string; line: HistoryLine }[] = [];
+    let lines = 0;
+    let malformed = 0;
+    let synthetic = 0;
     try {
       const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
       for await (const text of rl) {
         if (text.trim() === '') continue;
-        result.lines++;
+        lines++;
         let parsed: unknown;
         try {
           parsed = JSON.parse(text);
         } catch {
-          result.malformed++;
+          malformed++;
           continue;
         }
         if (!isRecord(parsed)) {
-          result.malformed++;
+          malformed++;
           continue;
         }
         const row = rowFromLine(parsed, fileSession, opts.priceBook, now);
+        const key = typeof row === 'object' ? `${row.messageId ?? ''}\u0000${row.upstreamRequestId ?? ''}` : null;
+        const ts = typeof parsed.timestamp === 'string' ? Date.parse(parsed.timestamp) : NaN;
+        if (Number.isFinite(ts)) {
+          // Subagent transcripts carry their parent's sessionId: they count under it.
+          history.push({ session: str(parsed.sessionId) ?? fileSession, line: { identity: str(parsed.uuid) ?? key, ts } });
+        }
         if (row === 'skip') continue;
         if (row === 'malformed') {
-          result.malformed++;
+          malformed++;
           continue;
         }
         if (row === 'synthetic') {
-          result.synthetic++;
+          synthetic++;
           continue;
         }
-        const key = `${row.messageId ?? ''}\u0000${row.upstreamRequestId ?? ''}`;
-        const prev = byKey.get(key);
+        const prev = byKey.get(key!);
         const first = Math.min(prev?.first ?? row.tsStart, row.tsStart);
         const last = Math.max(prev?.last ?? row.tsStart, row.tsStart);
         // The largest output_tokens is the final line of the response; on a tie the later line.
         const keep = prev === undefined || row.outputTokens >= prev.row.outputTokens ? row : prev.row;
-        byKey.set(key, { row: keep, first, last });
+        byKey.set(key!, { row: keep, first, last });
       }
     } catch {
       result.unreadableFiles++;
       continue;
     }
     result.files++;
-    const rows: LedgerRow[] = [];
+    result.lines += lines;
+    result.malformed += malformed;
+    result.synthetic += synthetic;
+    for (const { session, line } of history) {
+      let h = histories.get(session);
+      if (h === undefined) histories.set(session, (h = []));
+      h.push(line);
+    }
     for (const [key, c] of byKey) {
-      if (!seen.has(key)) {
-        seen.add(key);
-        result.responses++;
+      const prev = responses.get(key);
+      if (prev === undefined) {
+        responses.set(key, { ...c, sessions: new Set([c.row.sessionId!]) });
+        continue;
       }
-      // The response spans its lines: started at the first, ended at the last.
-      rows.push({ ...c.row, tsStart: c.first, tsEnd: c.last });
+      // A copy (resume, fork): one response, seen again.
+      result.skippedDuplicates++;
+      prev.sessions.add(c.row.sessionId!);
+      if (c.row.outputTokens > prev.row.outputTokens) prev.row = c.row;
+      prev.first = Math.min(prev.first, c.first);
+      prev.last = Math.max(prev.last, c.last);
     }
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const r = ledger.write(rows.slice(i, i + batchSize));
-      result.inserted += r.inserted;
-      result.skippedDuplicates += r.ignored;
-      result.updated += r.replaced;
-      result.shadowedByGateway += r.shadowed;
-    }
+  }
+
+  // Pass 2: each response under its owner, in a stable order.
+  const ownerOf = ownersOf(histories);
+  const rows: LedgerRow[] = [];
+  for (const c of responses.values()) {
+    result.responses++;
+    const sessionId = c.sessions.size === 1 ? c.row.sessionId : ownerOf(c.sessions);
+    // The response spans its lines: started at the first, ended at the last.
+    rows.push({ ...c.row, sessionId, tsStart: c.first, tsEnd: c.last });
+  }
+  rows.sort((a, b) => a.tsStart - b.tsStart || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const r = ledger.write(rows.slice(i, i + batchSize));
+    result.inserted += r.inserted;
+    result.skippedDuplicates += r.ignored;
+    result.updated += r.replaced;
+    result.shadowedByGateway += r.shadowed;
   }
   return result;
 }

@@ -108,7 +108,7 @@ describe('record, flush and exact sums', () => {
       models: ['mystery', 'test-sonnet'], imported: false, viaGateway: true,
       requests: 4, errors: 1, billedRequests: 2,
       inputTokens: 1010, outputTokens: 220, cacheWriteTokens: 400, cacheWrite5mTokens: 300, cacheWrite1hTokens: 100, cacheReadTokens: 5000,
-      webSearchRequests: 0, costUsd: 0.5, unpricedRequests: 1,
+      webSearchRequests: 0, costUsd: 0.5, unpricedRequests: 1, estimatedRequests: 0,
     });
     assert.equal(b!.sessionId, 'sess-b');
     assert.equal(b!.tool, 'cline');
@@ -448,7 +448,8 @@ describe('gateway and imported rows of the same message', () => {
     l.write([imported('import:r1')]);
     l.write([makeRow({ id: 'solo', sessionId: 'gateway-only' })]);
     const rows = l.reconcile();
-    assert.equal(rows.length, 1);
+    // Every session seen either way is listed; only a response recorded differently is a difference.
+    assert.deepEqual(rows.map((x) => x.sessionId), ['both', 'gateway-only']);
     const r = rows[0]!;
     assert.equal(r.sessionId, 'both');
     assert.equal(r.gateway.responses, 2);
@@ -456,7 +457,9 @@ describe('gateway and imported rows of the same message', () => {
     assert.equal(r.gateway.inputTokens, 40);
     assert.equal(r.imported.inputTokens, 10);
     assert.equal(r.matchedMessages, 1);
-    assert.equal(r.differs, true);
+    assert.equal(r.differs, false, 'the one response both saw agrees; the title call explains the gap');
+    assert.deepEqual(r.reasons, [{ kind: 'not_in_transcripts', responses: 1 }]);
+    assert.deepEqual(rows[1]!.reasons, [{ kind: 'no_transcript', responses: 1 }]);
     const agree = open();
     agree.write([gateway('g1'), imported('import:r1')]);
     const [same] = agree.reconcile({ sessionId: 'both' });

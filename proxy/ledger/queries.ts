@@ -17,6 +17,7 @@ import {
   type Endpoint,
   type ListSessionsQuery,
   type RangeQuery,
+  type ReconcileReasonKind,
   type ReconcileRow,
   type ReportQuery,
   type ReportRow,
@@ -34,20 +35,26 @@ import {
 type Raw = Record<string, unknown>;
 
 const SUM_COLUMNS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_tokens', 'cache_write_5m_tokens',
-  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_pico', 'unpriced_requests'] as const;
+  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_pico', 'unpriced_requests', 'estimated_requests'] as const;
 
 /** Sums over a rollup table (`sessions` or `daily`). */
 const ROLLUP_SUMS = SUM_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ');
 
 const billedOnly = (col: string) => `sum(CASE WHEN billed = 1 THEN ${col} ELSE 0 END) AS ${col}`;
-/** The same sums computed from `requests` (caller adds `counted = 1`); must mirror writer.ts. */
-export const REQUEST_SUMS = [
+/** The sums a v1/v2 file's rollups hold, computed from `requests` (test fixtures build old files with it). */
+const REQUEST_SUMS_LIST_V1 = [
   'count(*) AS requests',
   `sum(${ERROR_SQL}) AS errors`,
   'sum(billed) AS billed_requests',
   ...['input_tokens', 'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests'].map(billedOnly),
   'sum(CASE WHEN billed = 1 THEN coalesce(cost_pico, 0) ELSE 0 END) AS cost_pico',
   'sum(CASE WHEN billed = 1 AND cost_pico IS NULL THEN 1 ELSE 0 END) AS unpriced_requests',
+];
+export const REQUEST_SUMS_V1 = REQUEST_SUMS_LIST_V1.join(', ');
+/** The same sums computed from `requests` (caller adds `counted = 1`); must mirror writer.ts. */
+export const REQUEST_SUMS = [
+  ...REQUEST_SUMS_LIST_V1,
+  'sum(CASE WHEN billed = 1 AND estimated IS NOT NULL THEN 1 ELSE 0 END) AS estimated_requests',
 ].join(', ');
 
 const SORT_SQL: Record<SessionSort, string> = {
@@ -116,6 +123,7 @@ function sumsOf(r: Raw): UsageSums {
     // Nothing priced at all is "unknown", not $0; partly priced shows the priced part plus the count.
     costUsd: billed > 0 && unpriced === billed ? null : picoToUsd(cost),
     unpricedRequests: unpriced,
+    estimatedRequests: n(r.estimated_requests),
   };
 }
 
@@ -205,6 +213,7 @@ function requestOf(raw: Raw, attempts: AttemptRecord[]): RequestRecord {
     tier: r.tier,
     features: jsonObjectOrNull<Record<string, unknown>>(r.features),
     redacted: n(r.redacted) === 1,
+    estimated: (r.estimated ?? null) as RequestRecord['estimated'],
     attempts,
   };
 }
@@ -533,19 +542,32 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   // Transcripts only hold Messages responses, so the gateway side is its billed rows.
   const GATEWAY = "source = 'gateway' AND billed = 1";
   const IMPORT = "source = 'import'";
+  const TOKENS_DIFFER = ['input_tokens', 'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens']
+    .map((c) => `i.${c} <> g.${c}`).join(' OR ');
+  // One imported row against the gateway row of the same upstream message, wherever each was attributed.
+  const pairs = (cond: string) => `(SELECT count(DISTINCT i.id) FROM requests i JOIN requests g ON g.message_id = i.message_id AND g.source = 'gateway' AND g.billed = 1
+      WHERE i.session_id = r.session_id AND i.source = 'import' AND (${cond}))`;
   const reconcileSql = (filter: string) => `
     SELECT r.session_id,
       ${kinds('g', GATEWAY)}, sum(CASE WHEN ${GATEWAY} THEN 1 ELSE 0 END) AS g_n,
       ${kinds('i', IMPORT)}, sum(CASE WHEN ${IMPORT} THEN 1 ELSE 0 END) AS i_n,
+      sum(CASE WHEN billed = 1 AND cost_pico IS NULL AND (${GATEWAY} OR ${IMPORT}) THEN 1 ELSE 0 END) AS unpriced,
       (SELECT count(DISTINCT i.message_id) FROM requests i WHERE i.session_id = r.session_id AND i.source = 'import'
-        AND EXISTS (SELECT 1 FROM requests g WHERE g.message_id = i.message_id AND g.source = 'gateway')) AS matched
+        AND EXISTS (SELECT 1 FROM requests g WHERE g.message_id = i.message_id AND g.source = 'gateway')) AS matched,
+      (SELECT count(*) FROM requests i WHERE i.session_id = r.session_id AND i.source = 'import' AND (i.message_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM requests g WHERE g.message_id = i.message_id AND g.source = 'gateway'))) AS not_via_gateway,
+      (SELECT count(*) FROM requests g WHERE g.session_id = r.session_id AND g.source = 'gateway' AND g.billed = 1 AND (g.message_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM requests i WHERE i.message_id = g.message_id AND i.source = 'import'))) AS gateway_unmatched,
+      ${pairs('g.estimated IS NOT NULL')} AS estimated,
+      ${pairs(`g.estimated IS NULL AND (${TOKENS_DIFFER} OR (i.cost_pico IS NOT NULL AND g.cost_pico IS NOT NULL AND i.cost_pico <> g.cost_pico))`)} AS mismatched
     FROM requests r WHERE r.session_id IN (SELECT session_id FROM sessions WHERE ${filter})
     GROUP BY r.session_id ORDER BY r.session_id`;
 
   const reconcile = (q: { sessionId?: string } = {}): ReconcileRow[] => {
+    // Every session seen either way (the "No session" groups are not sessions a transcript can hold).
     const rows = q.sessionId !== undefined
       ? stmt(reconcileSql('session_id = ?')).all(q.sessionId) as Raw[]
-      : stmt(reconcileSql('via_gateway = 1 AND imported = 1')).all() as Raw[];
+      : stmt(reconcileSql(`(via_gateway = 1 OR imported = 1) AND session_id NOT LIKE '${NO_SESSION_PREFIX}%'`)).all() as Raw[];
     return rows.map((r) => {
       const side = (p: 'g' | 'i') => ({
         responses: n(r[`${p}_n`]),
@@ -557,9 +579,16 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
       });
       const gateway = side('g');
       const imported = side('i');
-      const differs = (['inputTokens', 'outputTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'cacheReadTokens'] as const)
-        .some((k) => gateway[k] !== imported[k]);
-      return { sessionId: r.session_id as string, gateway, imported, matchedMessages: n(r.matched), differs };
+      const unmatched = n(r.gateway_unmatched);
+      const counts: [ReconcileReasonKind, number][] = [
+        ['not_via_gateway', n(r.not_via_gateway)],
+        [imported.responses === 0 ? 'no_transcript' : 'not_in_transcripts', unmatched],
+        ['estimated', n(r.estimated)],
+        ['unpriced', n(r.unpriced)],
+        ['mismatch', n(r.mismatched)],
+      ];
+      const reasons = counts.filter(([, c]) => c > 0).map(([kind, responses]) => ({ kind, responses }));
+      return { sessionId: r.session_id as string, gateway, imported, matchedMessages: n(r.matched), differs: n(r.mismatched) > 0, reasons };
     });
   };
 

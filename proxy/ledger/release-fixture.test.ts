@@ -58,15 +58,19 @@ test('a better-sqlite3 ledger of the previous release opens unchanged under node
 
     const l = openLedger(path, { tzOffsetMinutes: UTC });
     try {
-      assert.deepEqual(normal(l.totals()), dump.totals);
+      // v0.1 had no estimates (schema v4): every old row is exact.
+      assert.deepEqual(normal(l.totals()), { ...dump.totals, estimatedRequests: 0 });
       assert.ok((dump.totals as { costUsd: number }).costUsd > 9007, 'the fixture sums past 2^53 pico-dollars');
       const now = l.listSessions({ limit: 1000, sort: 'cost' });
       const named = now.sessions.filter((s) => dump.sessions.sessions.some((d) => d.sessionId === s.sessionId));
       assertIncludes(normal(named), dump.sessions.sessions);
       assertIncludes(normal(l.getSession('cc-session-1')), dump.session1);
+      assert.ok(l.getSession('cc-session-1')!.requests.every((r) => r.estimated === null), 'old rows are exact, not estimates');
       assertIncludes(normal(l.report({ by: 'day' })), dump.reportByDay);
       assertIncludes(normal(l.report({ by: 'model' })), dump.reportByModel);
-      assertIncludes(normal(l.reconcile()), dump.reconcile);
+      // v0.1 listed only sessions seen both ways; every session is listed now.
+      const seenBoth = new Set((dump.reconcile as { sessionId: string }[]).map((x) => x.sessionId));
+      assertIncludes(normal(l.reconcile().filter((x) => seenBoth.has(x.sessionId))), dump.reconcile);
       // It takes new rows next to the old ones.
       l.write([makeRow({ id: 'sluice_after_upgrade', sessionId: 'cc-session-1', tsStart: Date.UTC(2026, 10, 21, 9), inputTokens: 1, outputTokens: 2, costPico: 1_000_000 })]);
       assert.equal(l.getSession('cc-session-1')!.session.requests, (dump.session1 as { session: { requests: number } }).session.requests + 1);

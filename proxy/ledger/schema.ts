@@ -183,11 +183,22 @@ INSERT OR IGNORE INTO session_models (session_id, model)
   UNION SELECT 'nosession:' || tool || ':' || (ts_start / 3600000 * 3600000), served_model FROM requests WHERE session_id IS NULL AND served_model IS NOT NULL;
 `;
 
+// V4 (after V3's "No session" rollups): responses that ended early (a client cancel, a stream
+// cut by the upstream) carry their output as an estimate, marked with why in `estimated`
+// (NULL = exact, every older row). The rollups count the billed estimated rows so totals can say
+// what share is estimated; old rows add 0, which is what a recount from `requests` gives them.
+const V4_ESTIMATES = `
+ALTER TABLE requests ADD COLUMN estimated TEXT;
+ALTER TABLE sessions ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+`;
+
 /** Ordered; a version is never edited once released, only followed by a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, up: (db) => db.exec(V1) },
   { version: 2, up: (db) => db.exec(V2) },
   { version: 3, up: (db) => db.exec(V3) },
+  { version: 4, up: (db) => db.exec(V4_ESTIMATES) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -83,7 +83,18 @@ export interface LedgerRow {
    * row; never billed and never counted as requests (only the row's own usage is). Default [].
    */
   attempts?: AttemptRecord[];
+
+  // Schema v4.
+  /**
+   * Set when the response ended early and its output is the best figure available rather than
+   * the upstream's final count: why it ended ('client_cancelled': the client left mid-stream;
+   * 'upstream_cut': the stream stopped before message_stop). Default null (exact).
+   */
+  estimated?: EstimateReason | null;
 }
+
+export const ESTIMATE_REASONS = ['client_cancelled', 'upstream_cut'] as const;
+export type EstimateReason = (typeof ESTIMATE_REASONS)[number];
 
 /** One upstream attempt of a request. Metadata only. */
 export interface AttemptRecord {
@@ -118,6 +129,7 @@ export interface RequestRecord extends LedgerRow {
   tier: string | null;
   features: Record<string, unknown> | null;
   redacted: boolean;
+  estimated: EstimateReason | null;
   /** Ordered by `n`; empty for rows written without attempts (v1 rows, imports). */
   attempts: AttemptRecord[];
 }
@@ -140,6 +152,8 @@ export interface UsageSums {
   costUsd: number | null;
   /** Billed requests whose model had no price; their cost is missing from `costUsd`. */
   unpricedRequests: number;
+  /** Billed requests whose output is an estimate (a cancelled or cut stream): shown with "≈". */
+  estimatedRequests: number;
 }
 
 export interface SessionSummary extends UsageSums {
@@ -256,13 +270,36 @@ export interface TokenKinds {
   cacheReadTokens: number;
 }
 
+/**
+ * Why a session's gateway and transcript numbers are not the same set of responses, or why the
+ * same response differs. Only 'mismatch' is a real disagreement; the others explain gaps.
+ * - not_via_gateway: in the transcripts, never through this gateway (a session run direct).
+ * - not_in_transcripts: through the gateway, in no imported transcript (title and side calls,
+ *   or a client that writes no transcript) while the session's transcript was imported.
+ * - no_transcript: through the gateway; no transcript of this session was imported.
+ * - estimated: the gateway's row is an estimate (a cancelled or cut stream), so its output may
+ *   differ from the transcript's.
+ * - unpriced: rows of a model the price sheet lacks (their cost is missing on that side).
+ * - mismatch: the same response with different tokens (or different known costs) on each side.
+ */
+export type ReconcileReasonKind = 'not_via_gateway' | 'not_in_transcripts' | 'no_transcript' | 'estimated' | 'unpriced' | 'mismatch';
+
+export interface ReconcileReason {
+  kind: ReconcileReasonKind;
+  /** Responses concerned. */
+  responses: number;
+}
+
 export interface ReconcileRow {
   sessionId: string;
   gateway: TokenKinds & { responses: number };
   imported: TokenKinds & { responses: number };
   /** Upstream message ids present both in gateway rows and in imported rows. */
   matchedMessages: number;
+  /** Some response was recorded differently by the gateway and the transcript (a 'mismatch'). */
   differs: boolean;
+  /** Every cause of a gap or difference, in a fixed order; empty when both sides agree exactly. */
+  reasons: ReconcileReason[];
 }
 
 export interface WriteResult {

@@ -17,7 +17,7 @@
 //   gateway record wins because it carries the tool, key, status and timings.
 import { localDay, type TzOffset } from './dates.js';
 import { prepareNamed, transaction, type Db } from './sqlite.js';
-import type { AttemptRecord, LedgerRow, WriteResult } from './types.js';
+import { ESTIMATE_REASONS, type AttemptRecord, type LedgerRow, type WriteResult } from './types.js';
 
 /** A stored `requests` row, column names as in SQL. */
 export interface DbRequestRow {
@@ -73,6 +73,8 @@ export interface DbRequestRow {
   /** JSON object text. */
   features: string | null;
   redacted: number;
+  /** Schema v4: why the output is an estimate, or null. */
+  estimated: string | null;
 }
 
 /** A stored `attempts` row, column names as in SQL. */
@@ -96,7 +98,7 @@ const COLUMNS = [
   'upstream_request_id', 'message_id', 'bytes_in', 'bytes_out', 'provider', 'key_id', 'input_tokens',
   'output_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'cache_read_tokens',
   'web_search_requests', 'cost_pico', 'billed', 'complete', 'source', 'project', 'counted',
-  'target', 'attempts', 'fallback', 'route', 'arm', 'tags', 'tier', 'features', 'redacted',
+  'target', 'attempts', 'fallback', 'route', 'arm', 'tags', 'tier', 'features', 'redacted', 'estimated',
 ] as const;
 
 const ATTEMPT_COLUMNS = ['request_id', 'n', 'ts', 'target', 'key_id', 'model', 'status', 'error', 'duration_ms', 'wait_ms'] as const;
@@ -192,6 +194,7 @@ export function checkRow(row: LedgerRow): void {
   for (const k of ['fallback', 'redacted'] as const) if (row[k] !== undefined && typeof row[k] !== 'boolean') bad.push(k);
   if (!isTags(row.tags)) bad.push('tags');
   if (!isFeatures(row.features)) bad.push('features');
+  if (row.estimated !== undefined && row.estimated !== null && !(ESTIMATE_REASONS as readonly string[]).includes(row.estimated)) bad.push('estimated');
   const listed = checkAttempts(row.attempts, bad);
   // Fewer attempts made than attempts listed cannot be true; more can (a caller may list only some).
   if (row.attemptsMade !== undefined && (!isCount(row.attemptsMade) || row.attemptsMade < listed)) bad.push('attemptsMade');
@@ -252,6 +255,7 @@ export function toDb(row: LedgerRow, counted: boolean): DbRequestRow {
     tier: row.tier ?? null,
     features: row.features === undefined || row.features === null ? null : JSON.stringify(row.features),
     redacted: row.redacted === true ? 1 : 0,
+    estimated: row.estimated ?? null,
   };
 }
 
@@ -284,6 +288,7 @@ interface Contribution {
   /** BigInt: a batch of rows can sum past 2^53 pico-dollars (about $9,007). */
   cost_pico: bigint;
   unpriced_requests: number;
+  estimated_requests: number;
 }
 
 function contributionOf(r: DbRequestRow, sign: 1 | -1): Contribution {
@@ -302,6 +307,7 @@ function contributionOf(r: DbRequestRow, sign: 1 | -1): Contribution {
     web_search_requests: t(r.web_search_requests),
     cost_pico: billed && r.cost_pico !== null ? BigInt(sign) * BigInt(r.cost_pico) : 0n,
     unpriced_requests: billed && r.cost_pico === null ? sign : 0,
+    estimated_requests: billed && r.estimated !== null ? sign : 0,
   };
 }
 
@@ -324,7 +330,7 @@ export function dailyModelOf(servedModel: string | null, requestedModel: string 
 }
 
 const SUMS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_tokens', 'cache_write_5m_tokens',
-  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_pico', 'unpriced_requests'] as const;
+  'cache_write_1h_tokens', 'cache_read_tokens', 'web_search_requests', 'cost_pico', 'unpriced_requests', 'estimated_requests'] as const;
 
 export interface Writer {
   /** Writes rows in one IMMEDIATE transaction; throws (rolling back all of them) on failure. */

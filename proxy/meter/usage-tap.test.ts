@@ -104,6 +104,9 @@ const EXPECTED_FULL: UsageReport = {
   error: null,
   parseError: null,
   bytes: 0, // replaced per feed with the wire length
+  // Two thinking, two text and two non-empty input_json deltas; the signature and the empty
+  // opening partial_json carry no output.
+  contentDeltas: 6,
 };
 
 
@@ -299,6 +302,7 @@ test('zstd fixture made by the zstd CLI decodes (fzstd on Node 20)', async () =>
     error: null,
     parseError: null,
     bytes: wire.length,
+    contentDeltas: 1,
   };
   const opts = { contentType: SSE, contentEncoding: 'zstd', status: 200 };
   assert.deepEqual(await feed(opts, [wire]), expected);
@@ -342,7 +346,7 @@ test('a large multi-block zstd stream (several frames) decodes in splits', async
   }
   const wire = Buffer.concat([a, b]); // two concatenated frames, as RFC 8878 allows
   const report = await feed({ contentType: SSE, contentEncoding: 'zstd', status: 200 }, randomSplit(wire, prng(99)));
-  assert.deepEqual(report, { ...EXPECTED_FULL, bytes: wire.length });
+  assert.deepEqual(report, { ...EXPECTED_FULL, bytes: wire.length, contentDeltas: EXPECTED_FULL.contentDeltas + 4000 });
 });
 
 test('corrupt compressed bodies set parseError without throwing', async () => {
@@ -430,6 +434,7 @@ test('non-stream JSON message', async () => {
     error: null,
     parseError: null,
     bytes: zlib.gzipSync(body).length,
+    contentDeltas: 0,
   });
   const split = await feed({ contentType: 'application/json', status: 200 }, byteByByte(body));
   assert.equal(split.messageId, 'msg_01JSONFAKE');
@@ -484,6 +489,7 @@ test('other content types are not parsed: usage null, bytes counted', async () =
     error: null,
     parseError: null,
     bytes: body.length,
+    contentDeltas: 0,
   });
 });
 

@@ -36,6 +36,12 @@ export interface UsageReport {
   parseError: string | null;
   /** Bytes seen on the wire (before decompression). */
   bytes: number;
+  /**
+   * Non-empty text, thinking and tool-input deltas (`content_block_delta` with a text_delta,
+   * thinking_delta or input_json_delta holding at least one character) that passed. A floor for
+   * the output of a stream that ended early: see `deliveredOutputFloor` in ledger/costing.ts.
+   */
+  contentDeltas: number;
 }
 
 export interface UsageTapOptions {
@@ -61,6 +67,12 @@ export const DEFAULT_MAX_JSON_BYTES = 64 * 1024 * 1024;
 // Only these carry usage, identity or failure; everything else (content_block_*, ping, unknown
 // future types) is skipped without a JSON.parse, which is what keeps the tap cheap.
 const METERED_EVENTS = new Set(['message_start', 'message_delta', 'message_stop', 'error']);
+/** Counted, never parsed: a sniff of its delta says whether it carried output. */
+const DELTA_EVENT = 'content_block_delta';
+// A delta's payload field with a non-empty string (the character after the opening quote is
+// not the closing one; a quote inside the text is escaped). Tool use opens with an empty `"partial_json":""`, which carries
+// no token; signature_delta carries no output text and matches none of these fields.
+const DELTA_PAYLOAD = /"(?:text|thinking|partial_json)"\s*:\s*"[^"]/;
 
 type BodyKind = 'sse' | 'json' | 'other';
 
@@ -172,6 +184,7 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
   let complete = false;
   let error: UsageReport['error'] = null;
   let sawMessage = false;
+  let contentDeltas = 0;
 
   function noteParseError(message: string): void {
     if (parseError === null) parseError = message;
@@ -184,9 +197,17 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
 
   // --- SSE ---------------------------------------------------------------------------------
   function onSseEvent(type: string, data: string): void {
+    if (type === DELTA_EVENT) {
+      if (DELTA_PAYLOAD.test(data)) contentDeltas++;
+      return;
+    }
     let effective = type;
     if (type === 'message') {
       const m = SNIFF_TYPE.exec(data.slice(0, 64));
+      if (m !== null && m[1] === DELTA_EVENT) {
+        onSseEvent(DELTA_EVENT, data);
+        return;
+      }
       if (m === null || !METERED_EVENTS.has(m[1]!)) return;
       effective = m[1]!;
     }
@@ -235,7 +256,7 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
           noteParseError(`SSE event handling failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       },
-      wantsData: (type) => type === 'message' || METERED_EVENTS.has(type),
+      wantsData: (type) => type === 'message' || type === DELTA_EVENT || METERED_EVENTS.has(type),
       maxPendingBytes: maxLine,
     });
     return {
@@ -340,6 +361,7 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
       error,
       parseError,
       bytes,
+      contentDeltas,
     };
   }
 

@@ -134,6 +134,9 @@ export function createMetering(opts: {
             record(rowFromReport(ctx, null, currentBook()));
             return;
           }
+          // The client leaving mid-stream and the upstream cutting it both leave the output an
+          // estimate; which one happened is the row's mark (rowFromReport).
+          ctx.clientLeft = end.aborted;
           // The tap never rejects; the row is queued once the decoder has drained.
           const p = t.end({ aborted: end.aborted || end.error !== null }).then((report) => {
             record(rowFromReport(ctx, report, currentBook()));
