@@ -98,3 +98,65 @@ test('the ledger session is the transcript Claude Code wrote, with the same toke
   assert.equal(rec.length, 1);
   assert.equal(rec[0]!.differs, false);
 });
+
+test('resume and fork with the real CLI: the transcripts, imported in any file order, give each session the gateway\'s numbers', { timeout: 180_000 }, async () => {
+  const { mkdir, readdir, copyFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { openLedger } = await import('../proxy/ledger/index.js');
+  const { importClaudeCodeTranscripts } = await import('../proxy/ledger/import-claude-code.js');
+  const { createPriceBook, loadBundledPrices } = await import('../proxy/pricing/index.js');
+  const own = await tempDir('sluice-cc-fork-');
+  try {
+    const env = {
+      HOME: own.path, ANTHROPIC_BASE_URL: relay.url, ANTHROPIC_AUTH_TOKEN: s.token,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1',
+    };
+    const claude = async (args: string[]) => {
+      const run = await runClaude(['-p', ...args, '--output-format', 'json'], env, own.path);
+      assert.equal(run.code, 0, `claude ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+      return (JSON.parse(run.stdout) as { session_id: string }).session_id;
+    };
+    const x = await claude(['Say hello']);
+    assert.equal(await claude(['Once more', '--resume', x]), x, 'a plain resume continues the same session');
+    const y = await claude(['And a fork', '--resume', x, '--fork-session']);
+    assert.notEqual(y, x);
+
+    await s.gw.flushUsage();
+    const sums = (d: { session: { requests: number; inputTokens: number; outputTokens: number; cacheWriteTokens: number; cacheReadTokens: number; costUsd: number | null } } | null) =>
+      d && [d.session.requests, d.session.inputTokens, d.session.outputTokens, d.session.cacheWriteTokens, d.session.cacheReadTokens, d.session.costUsd];
+    const truth = { [x]: sums(s.gw.ledger!.getSession(x)), [y]: sums(s.gw.ledger!.getSession(y)) };
+    assert.equal(truth[x]![0], 2, 'X made two calls (its prompt and the resumed one)');
+    assert.equal(truth[y]![0], 1, "the fork made one call of its own");
+
+    // The transcripts laid out so sorted path order reads X first, then Y first.
+    const projects = join(own.path, '.claude', 'projects');
+    const files: string[] = [];
+    for (const d of await readdir(projects)) for (const f of await readdir(join(projects, d))) if (f.endsWith('.jsonl')) files.push(join(projects, d, f));
+    assert.equal(files.length, 2, 'one transcript for X (resumed in place) and one for the fork');
+    const priceBook = createPriceBook(await loadBundledPrices());
+    for (const first of [x, y]) {
+      const layout = join(own.path, `layout-${first}`);
+      for (const f of files) {
+        const d = join(layout, f.includes(first) ? '0' : '1');
+        await mkdir(d, { recursive: true });
+        await copyFile(f, join(d, f.split('/').at(-1)!));
+      }
+      const l = openLedger(join(own.path, `ledger-${first}.sqlite`));
+      try {
+        const r = await importClaudeCodeTranscripts(l, { dir: layout, priceBook });
+        assert.equal(r.responses, 3);
+        assert.deepEqual({ [x]: sums(l.getSession(x)), [y]: sums(l.getSession(y)) }, truth, `import with ${first === x ? 'the original' : 'the fork'} read first`);
+      } finally {
+        l.close();
+      }
+    }
+
+    // The gateway's own ledger: the import adds nothing and reconcile finds nothing to flag.
+    await importClaudeCodeTranscripts(s.gw.ledger!, { dir: projects, priceBook });
+    assert.deepEqual({ [x]: sums(s.gw.ledger!.getSession(x)), [y]: sums(s.gw.ledger!.getSession(y)) }, truth);
+    const rec = s.gw.ledger!.reconcile().filter((r) => r.sessionId === x || r.sessionId === y);
+    assert.deepEqual(rec.map((r) => [r.sessionId, r.differs, r.reasons]).sort(), [[x, false, []], [y, false, []]].sort());
+  } finally {
+    await own.cleanup();
+  }
+});
