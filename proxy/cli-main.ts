@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { adminExtension } from './admin/index.js';
 import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from './control/index.js';
 import { isProfileCommand, PROFILE_HELP, runProfileCli } from './profiles/cli.js';
+import { insightsExtension } from './insights/index.js';
+import { INSIGHTS_HELP, runInsightsCli } from './insights/cli.js';
 import { ADMIN_RUNTIME_FILE, OpenError, openDashboard } from './admin/cli-open.js';
 import { isRoutingCommand, runRoutingCli, ROUTING_HELP } from './routing/cli.js';
 import { isObserveCommand, ObserveCliUsageError, observeExtension, OBSERVE_HELP, parseTagArgs, runObserveCli } from './observe/index.js';
@@ -97,7 +99,8 @@ function helpFor(argv: readonly string[]): string | null {
   if (isRoutingCommand(args)) return ROUTING_HELP;
   if (args[0] === 'team') return TEAM_HELP;
   if (isProfileCommand(args)) return PROFILE_HELP;
-  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}\n${TEAM_HELP}\n${PROFILE_HELP}`;
+  if (args[0] === 'insights') return INSIGHTS_HELP;
+  return `${HELP}\n${CONTROL_HELP}\n${OBSERVE_HELP}\n${ROUTING_HELP}\n${TEAM_HELP}\n${PROFILE_HELP}\n${INSIGHTS_HELP}`;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -124,6 +127,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Profiles: list, use, save, delete, export, import (proxy/profiles).
   if (isProfileCommand(argv)) {
     return runProfileCli(argv, io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
+  }
+  if (argv[0] === 'insights') {
+    return runInsightsCli(argv.slice(1), io, defaultDataDir({ platform: io.platform, home: io.home, env: io.env }, dataDirArg(argv)));
   }
   // Team mode: join, status, leave, report, budget (proxy/team).
   if (argv[0] === 'team') {
@@ -240,6 +246,7 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
     // own /admin/api/* routes mount before it.
     observeExtension({ authorize: admin.authorize }),
     controlExtension({ authorize: admin.authorize }),
+    insightsExtension({ authorize: admin.authorize }),
     teamExtension(),
     admin,
   ] });
