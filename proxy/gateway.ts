@@ -21,7 +21,7 @@ import { createTokenStore, type TokenStore } from './store/tokens.js';
 import { createKeychainStore, createProviderKeys, type ProviderKeys, type SecretStore } from './store/secrets.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openLedger, type Ledger } from './ledger/index.js';
 import { loadBundledPrices } from './pricing/index.js';
 import { createMetering } from './pipeline/meter.js';
@@ -143,7 +143,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // The dashboard reloads its figures when rows are committed, not when a request ends (the row
   // may still be in the ledger's 100 ms batch then).
   const ledger = opts.ledger === undefined
-    ? openLedger(join(opts.dataDir, 'ledger.sqlite'), { onFlush: (f) => events.emit('ledger:flush', { rows: f.rows, inserted: f.inserted }) })
+    ? openLedger(join(opts.dataDir, 'ledger.sqlite'), {
+      onFlush: (f) => events.emit('ledger:flush', { rows: f.rows, inserted: f.inserted }),
+      // One line when the disk starts refusing usage rows, one when they are written again.
+      onStorageState: (st) => {
+        if (!st.ok) logger.error(`usage ledger: cannot write to ${st.path} (${st.error}). Requests are still served; their usage rows are held in memory `
+          + `(${st.pending} now, the oldest dropped past the spool's bound) and retried every second. Free disk space or make ${dirname(st.path)} writable.`);
+        else logger.info(`usage ledger: writing again; ${st.recovered ?? 0} held rows stored${st.dropped > 0 ? `, ${st.dropped} dropped while the disk refused writes` : ''}.`);
+      },
+    })
     : opts.ledger;
   const prices = await loadBundledPrices();
   const metering = createMetering({
@@ -317,6 +325,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       latencyMs: Math.round(lastUpstream.latencyMs), error: lastUpstream.error,
     },
     resilience: resilience.snapshot(),
+    ...(ledger ? { ledger: ledger.storage() } : {}),
   });
 
   let closing: Promise<void> | null = null;

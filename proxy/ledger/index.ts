@@ -1,6 +1,6 @@
 // Public surface of the usage ledger: open it, turn gateway reports into rows, import Claude Code
 // transcripts. Must not import the pipeline, express, app/ or renderer/.
-export { openLedger, type FlushInfo, type Ledger, type LedgerOptions } from './ledger.js';
+export { isStorageFailure, openLedger, type FlushInfo, type Ledger, type LedgerOptions, type LedgerStorageState } from './ledger.js';
 export { LedgerVersionError, SCHEMA_VERSION } from './schema.js';
 export {
   costPicoOf,

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemTzOffset, type TzOffset } from './dates.js';
 import { createQueries, type Queries } from './queries.js';
-import { migrate } from './schema.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
 import { openDatabase } from './sqlite.js';
 import { createWriter } from './writer.js';
 import type { LedgerRow, LedgerStats, WriteResult } from './types.js';
@@ -35,6 +35,36 @@ export interface LedgerOptions {
   onFlush?: (info: FlushInfo) => void;
   /** SQLite busy_timeout in ms (another process holding the write lock). Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Rows held in memory while the disk refuses writes (full, read-only, locked, I/O error).
+   * Past it the oldest are dropped and counted. Default 20 x batchMax (10,000 rows, a few MB).
+   */
+  spoolMax?: number;
+  /** Wait between retries of a write the disk refused. Default 1000 ms. */
+  retryMs?: number;
+  /**
+   * Called when writing starts failing for a storage reason and again when it recovers: the
+   * gateway logs one line for each and shows the state in /health. Must not throw.
+   */
+  onStorageState?: (state: LedgerStorageState) => void;
+  /** Test seam: runs inside each write transaction before the rows; a throw fails that write. */
+  beforeWrite?: () => void;
+}
+
+/** Whether the ledger can write, and what waits in memory when it cannot. */
+export interface LedgerStorageState {
+  ok: boolean;
+  path: string;
+  /** Rows held in memory, waiting to be written. */
+  pending: number;
+  /** Rows dropped since open because the spool was full (or the ledger closed with rows held). */
+  dropped: number;
+  /** When writes started failing (ms epoch); null when ok. */
+  failingSince: number | null;
+  /** The storage error, as SQLite gave it; null when ok. */
+  error: string | null;
+  /** On recovery: rows written from the spool since the failure began. */
+  recovered?: number;
 }
 
 export interface Ledger extends Queries {
@@ -48,6 +78,8 @@ export interface Ledger extends Queries {
    */
   write(rows: readonly LedgerRow[]): WriteResult;
   stats(): LedgerStats;
+  /** Whether writes are reaching the disk, and what is held in memory meanwhile. */
+  storage(): LedgerStorageState;
   /** Flushes and closes the database; later `record` calls are dropped and counted. */
   close(): void;
   readonly path: string;
@@ -57,12 +89,15 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Lock contention: the rows are fine, a later flush can write them. */
-function isBusy(err: unknown): boolean {
-  // node:sqlite puts SQLite's extended result code in `errcode`; its low byte is the primary
-  // code: SQLITE_BUSY (5) or SQLITE_LOCKED (6), with any of their extended variants.
+// SQLite primary result codes (the low byte of node:sqlite's extended `errcode`) that say the
+// storage refused the write, not the row: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10,
+// FULL 13, CANTOPEN 14, PROTOCOL 15. The rows are fine; a later write can store them.
+const STORAGE_CODES = new Set([5, 6, 7, 8, 10, 13, 14, 15]);
+
+/** The disk or the lock refused the write: keep the rows and retry. */
+export function isStorageFailure(err: unknown): boolean {
   const code = (err as { errcode?: unknown })?.errcode;
-  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+  return typeof code === 'number' && STORAGE_CODES.has(code & 0xff);
 }
 
 /**
@@ -82,7 +117,9 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
   const tz = opts.tzOffsetMinutes ?? systemTzOffset;
   // Lock contention keeps rows for the next flush; beyond this many they are dropped (counted)
   // so a wedged database cannot grow the gateway's memory without bound.
-  const maxQueued = batchMax * 20;
+  const maxQueued = opts.spoolMax ?? batchMax * 20;
+  const retryMs = opts.retryMs ?? 1000;
+  if (!Number.isInteger(maxQueued) || maxQueued < 1 || !(retryMs >= 0)) throw new RangeError('spoolMax must be a positive integer and retryMs >= 0');
 
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = openDatabase(path, { wal: true, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 });
@@ -90,7 +127,13 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
   let queries: Queries;
   try {
     migrate(db, path);
-    writer = createWriter(db, tz);
+    const inner = createWriter(db, tz);
+    writer = opts.beforeWrite === undefined ? inner : {
+      write: (rows) => {
+        opts.beforeWrite!();
+        return inner.write(rows);
+      },
+    };
     queries = createQueries(db, tz);
   } catch (err) {
     db.close();
@@ -109,6 +152,60 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
     stats.lastError = messageOf(err);
   };
 
+  // Storage state: failing from the first refused write until a write succeeds again.
+  let failingSince: number | null = null;
+  let failingError: string | null = null;
+  let insertedAtFailure = 0;
+  /**
+   * One tiny write transaction (the schema version rewritten unchanged): a file SQLite could
+   * only open read-only, or a read-only or full disk, fails it with the same error a row would.
+   */
+  const probe = () => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(`PRAGMA user_version = ${Math.trunc(SCHEMA_VERSION)}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // Already rolled back by SQLite.
+      }
+      throw err;
+    }
+  };
+  const storageState = (): LedgerStorageState => ({
+    ok: failingSince === null, path, pending: queue.length, dropped: stats.droppedRows, failingSince, error: failingError,
+  });
+  const tell = (st: LedgerStorageState) => {
+    try {
+      opts.onStorageState?.(st);
+    } catch {
+      // A logging hook must not break recording.
+    }
+  };
+  /** The disk refused `rows`: hold them (oldest dropped past the bound) and retry later. */
+  const spool = (rows: LedgerRow[], err: unknown) => {
+    queue = rows.concat(queue);
+    if (queue.length > maxQueued) {
+      stats.droppedRows += queue.length - maxQueued;
+      queue = queue.slice(queue.length - maxQueued);
+    }
+    if (failingSince === null) {
+      failingSince = now();
+      failingError = messageOf(err);
+      insertedAtFailure = stats.inserted;
+      tell(storageState());
+    }
+    failingError = messageOf(err);
+  };
+  const wrote = () => {
+    if (failingSince === null) return;
+    failingSince = null;
+    failingError = null;
+    tell({ ...storageState(), recovered: stats.inserted - insertedAtFailure });
+  };
+
   const account = (r: WriteResult) => {
     stats.inserted += r.inserted;
     stats.ignoredDuplicates += r.ignored;
@@ -119,34 +216,49 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
       clearTimeout(timer);
       timer = null;
     }
-    if (queue.length === 0 || closed) return;
+    if (closed) return;
+    if (queue.length === 0) {
+      // Nothing to write, but the disk was refusing: see whether it takes a write again.
+      if (failingSince !== null) {
+        try {
+          probe();
+          wrote();
+        } catch (err) {
+          if (isStorageFailure(err)) scheduleRetry();
+        }
+      }
+      return;
+    }
     const batch = queue;
     queue = [];
     const before = stats.inserted;
     try {
       account(writer.write(batch));
+      wrote();
     } catch (err) {
       noteError(err);
-      if (isBusy(err)) {
-        // Put them back in order; retry with the next flush.
-        queue = batch.concat(queue);
-        if (queue.length > maxQueued) {
-          stats.droppedRows += queue.length - maxQueued;
-          queue = queue.slice(queue.length - maxQueued);
-        }
-        schedule();
+      if (isStorageFailure(err)) {
+        // Full, read-only, locked, I/O error: the transaction rolled back whole, so the rows go
+        // back in order ahead of newer ones and are retried; nothing is written twice.
+        spool(batch, err);
       } else {
-        // A bad row (or a full disk) must not take its batch with it: write the rest one by one.
-        for (const row of batch) {
+        // A bad row must not take its batch with it: write the rest one by one.
+        for (let i = 0; i < batch.length; i++) {
           try {
-            account(writer.write([row]));
+            account(writer.write([batch[i]!]));
+            wrote();
           } catch (e) {
             noteError(e);
+            if (isStorageFailure(e)) {
+              spool(batch.slice(i), e);
+              break;
+            }
             stats.droppedRows++;
           }
         }
       }
     }
+    if (failingSince !== null) scheduleRetry();
     stats.flushes++;
     stats.lastFlushAt = now();
     stats.queued = queue.length;
@@ -167,6 +279,13 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
     timer.unref();
   }
 
+  function scheduleRetry(): void {
+    if (closed) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(flush, retryMs);
+    timer.unref();
+  }
+
   const record = (row: LedgerRow): void => {
     if (closed) {
       stats.droppedRows++;
@@ -174,10 +293,37 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
       return;
     }
     queue.push(row);
+    if (failingSince !== null) {
+      // The disk is refusing writes: hold the row for the retry timer rather than hit the disk
+      // on every request; past the bound the oldest go (counted).
+      if (queue.length > maxQueued) {
+        stats.droppedRows += queue.length - maxQueued;
+        queue = queue.slice(queue.length - maxQueued);
+      }
+      stats.queued = queue.length;
+      return;
+    }
     stats.queued = queue.length;
     if (queue.length >= batchMax) flush();
     else schedule();
   };
+
+  // Say at once when the ledger cannot write (a read-only data dir), not at the first request.
+  if (path !== ':memory:') {
+    try {
+      probe();
+    } catch (err) {
+      if (!isStorageFailure(err)) {
+        db.close();
+        throw err;
+      }
+      noteError(err);
+      failingSince = now();
+      failingError = messageOf(err);
+      tell(storageState());
+      scheduleRetry();
+    }
+  }
 
   const close = (): void => {
     if (closed) return;
@@ -202,6 +348,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
       return r;
     },
     stats: () => ({ ...stats, queued: queue.length }),
+    storage: storageState,
     close,
     path,
   };

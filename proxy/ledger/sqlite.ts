@@ -31,8 +31,16 @@ export interface OpenOptions {
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   // A new file is created owner-only before SQLite opens it (SQLite gives -wal and -shm the
   // database file's mode), so spend and session history are never readable by other local
-  // users, even for the moment before the gateway's data-dir check runs. 'a' never truncates.
-  if (!opts.readonly && path !== ':memory:' && !path.startsWith('file:')) closeSync(openSync(path, 'a', 0o600));
+  // users, even for the moment before the gateway's data-dir check runs. 'wx' creates only: an
+  // existing file is left alone (and a read-only filesystem then gets SQLite's own read-only
+  // open, which the ledger reports, rather than EROFS here).
+  if (!opts.readonly && path !== ':memory:' && !path.startsWith('file:')) {
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   const db = new DatabaseSync(path, {
     readOnly: opts.readonly ?? false,
     enableForeignKeyConstraints: true,
