@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { asGatewayError, GatewayError, NotFoundError, toErrorBody } from './errors.js';
 import { checkRequestOrigin } from './pipeline/guard.js';
+import { allowOrigin, answerPreflight, isPreflight } from './pipeline/cors.js';
 import { normalizeRequestTarget, reduceAbsoluteForm } from './pipeline/request-target.js';
 
 export { MAX_BODY_BYTES, readBody } from './pipeline/body.js';
@@ -84,11 +85,18 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       return;
     }
     requestId = newRequestId();
+    const origin = req.headers.origin;
     try {
       checkRequestOrigin(req.headers as Record<string, string>, { allowedOrigins: deps.allowedOrigins() });
+      // CORS only for a browser origin that passed the guard; without Origin, nothing extra.
+      if (origin !== undefined) allowOrigin(res, origin);
       url = normalizeRequestTarget(url, { self: deps.selfAuthorities(), scope: '/v1/' });
     } catch (err) {
       fail(err);
+      return;
+    }
+    if (origin !== undefined && isPreflight(req)) {
+      answerPreflight(req, res);
       return;
     }
     deps.proxy({ requestId, req, res, url }).catch(fail);
@@ -127,7 +135,13 @@ export function createApp(deps: ServerDeps): express.Express {
     const requestId = newRequestId();
     (req as Request & { sluiceRequestId?: string }).sluiceRequestId = requestId;
     // Express matches /v1 case-insensitively: the same normaliser decides what is forwarded.
+    const origin = req.headers.origin;
+    if (origin !== undefined) allowOrigin(res, origin);
     const url = normalizeRequestTarget(req.originalUrl, { self: deps.selfAuthorities(), scope: '/v1/' });
+    if (origin !== undefined && isPreflight(req)) {
+      answerPreflight(req, res);
+      return;
+    }
     await deps.proxy({ requestId, req, res, url });
   });
 

@@ -12,6 +12,9 @@ const REQUEST_DROP = new Set([
 ]);
 const RESPONSE_DROP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  // Sluice alone decides which browser origins may read its answers (pipeline/cors.ts).
+  'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers',
+  'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age',
 ]);
 
 /**

@@ -23,6 +23,9 @@ export function httpSink(res: ServerResponse, requestId: string): ResponseSink {
       sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
       const ce = headers['content-encoding'];
       encoded = ce !== undefined && ce !== 'identity';
+      // An upstream Vary would replace the CORS `Vary: Origin` set before (cors.ts): keep both.
+      const vary = headers.vary;
+      if (vary !== undefined && res.hasHeader('vary')) headers.vary = `${String(res.getHeader('vary'))}, ${String(vary)}`;
       res.writeHead(status, headers);
       // Stream headers go out now, not with the first event: time to first byte matters.
       if (sse) res.flushHeaders();
