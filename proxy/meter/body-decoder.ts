@@ -56,9 +56,11 @@ function createDecoder(coding: Coding, next: ByteSink, hooks: DecoderHooks): Byt
     case 'br':
       return zlibDecoder(() => zlib.createBrotliDecompress(BROTLI_OPTS), next, hooks, 'br');
     case 'zstd': {
-      const native = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+      const native = (zlib as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
       // Node >= 22.15 / 23.8 ships zstd in zlib; Node 20 does not, so fzstd (pure JS) fills in.
-      if (typeof native === 'function') return zlibDecoder(() => native(), next, hooks, 'zstd');
+      // Flush at the end like gzip and brotli above, so a body cut mid-frame ends quietly
+      // (complete: false) instead of "unexpected end of file".
+      if (typeof native === 'function') return zlibDecoder(() => native(ZSTD_OPTS), next, hooks, 'zstd');
       return fzstdDecoder(next, hooks);
     }
   }
@@ -69,6 +71,8 @@ function createDecoder(coding: Coding, next: ByteSink, hooks: DecoderHooks): Byt
 // still shows up in the report as complete: false.
 const ZLIB_OPTS: zlib.ZlibOptions = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
 const BROTLI_OPTS: zlib.BrotliOptions = { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
+// ZSTD_e_flush (1): the zstd constants exist only on Node builds with zstd in zlib.
+const ZSTD_OPTS = { finishFlush: (zlib.constants as Record<string, number>).ZSTD_e_flush ?? 1 };
 
 function zlibDecoder(make: () => Transform, next: ByteSink, hooks: DecoderHooks, name: string): ByteSink {
   const stream = make();
