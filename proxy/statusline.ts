@@ -95,7 +95,8 @@ export async function gatherFacts(src: FactSource, input: StatusInput, now: numb
   let route: string | null = null;
   if (last !== null && last.servedModel !== null) {
     const asked = last.requestedModel ?? input.modelId;
-    const where = last.target ?? (last.provider !== 'anthropic' ? last.provider : null);
+    // The default target (Anthropic itself) is no route worth naming.
+    const where = last.target !== null && last.target !== 'anthropic' ? last.target : (last.provider !== 'anthropic' ? last.provider : null);
     if ((asked !== null && last.servedModel !== asked) || last.fallback || where !== null) {
       route = `${shortModel(last.servedModel)}${where !== null ? ` via ${where}` : ''}${last.fallback ? ' (fallback)' : ''}`;
     }
