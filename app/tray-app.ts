@@ -14,6 +14,7 @@ import { controlExtension } from '../proxy/control/index.js';
 import { observeExtension } from '../proxy/observe/index.js';
 import { applyProfile, listProfiles } from '../proxy/profiles/index.js';
 import { insightsExtension } from '../proxy/insights/index.js';
+import { teamExtension } from '../proxy/team/index.js';
 import type { AdminLoad } from './admin-adapter.js';
 import { breakerTransition, createNotificationGate, notificationFor } from './alerts.js';
 import { loadAppState, saveAppState, type AppState } from './app-state.js';
@@ -282,7 +283,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
         // Control and observe add /admin/api/* routes of their own, so they mount before the
         // admin API (which answers 404 for paths it does not know); they use its credentials.
         extensions: [
-          ...(admin.ok ? [observeExtension({ authorize: admin.admin.authorize }), controlExtension({ authorize: admin.admin.authorize }), insightsExtension({ authorize: admin.admin.authorize }), admin.admin.extension] : []),
+          ...(admin.ok ? [observeExtension({ authorize: admin.admin.authorize }), controlExtension({ authorize: admin.admin.authorize }), insightsExtension({ authorize: admin.admin.authorize }), teamExtension({ authorize: admin.admin.authorize }), admin.admin.extension] : [teamExtension()]),
           ...(d.gatewayOptions?.extensions ?? []),
         ],
       });

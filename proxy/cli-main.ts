@@ -247,7 +247,7 @@ async function serve(io: CliIo, dataDir: string, portArg: string | undefined, le
     observeExtension({ authorize: admin.authorize }),
     controlExtension({ authorize: admin.authorize }),
     insightsExtension({ authorize: admin.authorize }),
-    teamExtension(),
+    teamExtension({ authorize: admin.authorize }),
     admin,
   ] });
   // `sluice open` (another process) finds this gateway and its admin token here; removed on close.

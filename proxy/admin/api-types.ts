@@ -314,6 +314,10 @@ export interface RoutingView {
   resilience: { breakers: BreakerSnapshot[]; retryBudget: number } | null;
 }
 
+/** GET /team/status, /team/report, /team/budgets (the team extension, proxy/team/report.ts). */
+export type { TeamBudgetView, TeamReport, TeamReportBy, TeamReportRow, TeamStatusView } from '../team/report.js';
+export type { LeaseStatus as TeamLeaseStatus } from '../team/leases.js';
+
 /** PUT /routing/rules: the whole ordered rule list (first match wins). */
 export interface RoutingRulesPut {
   rules: unknown[];

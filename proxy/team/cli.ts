@@ -8,10 +8,11 @@ import type pg from 'pg';
 import type { CliIo } from '../cli-main.js';
 import { createKeychainStore } from '../store/secrets.js';
 import { createTeamPool, describeConnection, parseTeamUrl, TEAM_PASSWORD_ENV, TEAM_SECRET_ACCOUNT, TeamUrlError, type TeamConnection } from './connect.js';
-import { budgetIdOf, type BudgetKind, type LeaseStatus } from './leases.js';
+import { budgetIdOf, type BudgetKind } from './leases.js';
 import { openTeamStore, teamDbPath, type TeamStore } from './local-store.js';
 import { openLedgerOutbox } from './replicator.js';
 import { migrateTeamSchema, TeamSchemaTooNewError } from './schema.js';
+import { listTeamBudgets, queryTeamReport, TEAM_JOIN_COMMAND, TEAM_REPORT_BY, teamStatusOf, type TeamReportBy, type TeamStatusView } from './report.js';
 import { VERSION } from '../version.js';
 
 export const TEAM_HELP = `Team mode (a shared PostgreSQL ledger):
@@ -28,7 +29,6 @@ export const TEAM_HELP = `Team mode (a shared PostgreSQL ledger):
 class TeamCliError extends Error {}
 
 const MEMBER_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-const REPORT_BY = ['member', 'machine', 'tool', 'project', 'model', 'day'] as const;
 
 async function withPool<T>(conn: TeamConnection, password: string | null, fn: (p: pg.Pool) => Promise<T>): Promise<T> {
   const pool = createTeamPool(conn, password, () => {}, { max: 1 });
@@ -43,7 +43,6 @@ async function passwordFor(io: CliIo): Promise<string | null> {
   return io.env[TEAM_PASSWORD_ENV] ?? null;
 }
 
-const usd = (pico: number | string | bigint | null) => (pico === null ? null : Number(BigInt(pico)) / 1e12);
 const money = (v: number | null) => (v === null ? '-' : `$${v.toFixed(v >= 1 || v === 0 ? 2 : 4)}`);
 
 export async function runTeamCli(argv: string[], io: CliIo, dataDir: string): Promise<number> {
@@ -132,19 +131,16 @@ async function join_(io: CliIo, store: TeamStore, url: string | undefined, v: Re
 }
 
 function status(io: CliIo, store: TeamStore, dataDir: string, json: boolean): number {
-  const cfg = store.config();
-  const sync = store.sync();
-  let pending = { count: 0, oldestTs: null as number | null };
   const outbox = openLedgerOutbox(join(dataDir, 'ledger.sqlite'));
-  try { pending = outbox.pending(store.cursor()); } catch { /* no ledger yet */ } finally { outbox.close(); }
-  const lagMs = pending.oldestTs === null ? 0 : Math.max(0, Date.now() - pending.oldestTs);
-  const out = {
-    joined: cfg !== null, member: cfg?.member ?? null, machine: cfg?.machineName ?? null, machineId: store.machineId(),
-    database: cfg ? describeConnection(cfg.conn) : null, lastSyncAt: sync.lastSyncAt, pending: pending.count, lagMs,
-    lastError: sync.lastError, lastErrorAt: sync.lastErrorAt, rowsSynced: sync.rowsSynced, budgetNotes: sync.budgetNotes, leases: sync.leases as LeaseStatus[],
-  };
-  if (json) { io.stdout(`${JSON.stringify(out, null, 2)}\n`); return 0; }
-  if (!cfg) { io.stdout(`Not in a team (machine id ${out.machineId}). Join with \`sluice team join <postgres-url> --member NAME\`.\n`); return 0; }
+  let out: TeamStatusView;
+  try { out = teamStatusOf(store, outbox, Date.now()); } finally { outbox.close(); }
+  const lagMs = out.lagMs;
+  if (json) {
+    const { joinedAt: _j, connected: _c, joinCommand: _k, ...rest } = out;
+    io.stdout(`${JSON.stringify(rest, null, 2)}\n`);
+    return 0;
+  }
+  if (!out.joined) { io.stdout(`Not in a team (machine id ${out.machineId}). Join with \`${TEAM_JOIN_COMMAND}\`.\n`); return 0; }
   const lines = [
     `Team database: ${out.database}`,
     `Member: ${out.member}, machine: ${out.machine} (${out.machineId})`,
@@ -160,35 +156,17 @@ function status(io: CliIo, store: TeamStore, dataDir: string, json: boolean): nu
 async function report(io: CliIo, store: TeamStore, v: Record<string, string | boolean | undefined>): Promise<number> {
   const cfg = need(store);
   const by = (v.by as string | undefined) ?? 'member';
-  if (!(REPORT_BY as readonly string[]).includes(by)) throw new TeamCliError(`--by takes ${REPORT_BY.join(', ')}`);
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const day = `to_char(to_timestamp(ts_start / 1000.0) AT TIME ZONE $1::text, 'YYYY-MM-DD')`;
-  const key = { member: 'r.member', machine: "coalesce(m.name, r.machine_id)", tool: 'tool', project: "coalesce(project, '(none)')", model: "coalesce(served_model, requested_model, '(none)')", day }[by as (typeof REPORT_BY)[number]];
-  const where: string[] = ['counted'];
-  // $1 (the zone) only when a day is computed: PostgreSQL refuses a parameter it cannot type.
-  const params: unknown[] = by === 'day' || v.since || v.until ? [tz] : [];
-  for (const [flag, op, add] of [['since', '>=', 0], ['until', '<', 1]] as const) {
+  if (!(TEAM_REPORT_BY as readonly string[]).includes(by)) throw new TeamCliError(`--by takes ${TEAM_REPORT_BY.join(', ')}`);
+  for (const flag of ['since', 'until'] as const) {
     const d = v[flag] as string | undefined;
-    if (!d) continue;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new TeamCliError(`--${flag} takes YYYY-MM-DD`);
-    params.push(d);
-    // Local days of whoever runs the report, as the local views count them.
-    where.push(`${day} ${op === '>=' ? '>=' : add ? '<=' : '<'} $${params.length}`);
+    if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new TeamCliError(`--${flag} takes YYYY-MM-DD`);
   }
+  // Local days of whoever runs the report, as the local views count them.
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const password = await passwordFor(io);
-  const rows = await withPool(cfg.conn, password, async (pool) => (await pool.query(`
-    SELECT ${key} AS key, count(*)::bigint AS requests, count(*) FILTER (WHERE error_type IS NOT NULL OR status >= 400)::bigint AS errors,
-      coalesce(sum(input_tokens) FILTER (WHERE billed), 0)::text AS input, coalesce(sum(output_tokens) FILTER (WHERE billed), 0)::text AS output,
-      coalesce(sum(cache_read_tokens) FILTER (WHERE billed), 0)::text AS cache_read,
-      coalesce(sum(cache_write_5m_tokens + cache_write_1h_tokens) FILTER (WHERE billed), 0)::text AS cache_write,
-      sum(cost_pico) FILTER (WHERE billed)::text AS cost_pico
-    FROM team_requests r LEFT JOIN team_machines m USING (machine_id)
-    WHERE ${where.join(' AND ')} GROUP BY 1 ORDER BY sum(cost_pico) FILTER (WHERE billed) DESC NULLS LAST, 1`, params)).rows);
-  const out = rows.map((r) => ({
-    key: r.key as string, requests: Number(r.requests), errors: Number(r.errors), inputTokens: Number(r.input), outputTokens: Number(r.output),
-    cacheReadTokens: Number(r.cache_read), cacheWriteTokens: Number(r.cache_write), costUsd: r.cost_pico === null ? null : usd(r.cost_pico as string),
-  }));
-  if (v.json) { io.stdout(`${JSON.stringify({ schema: 'sluice.team-report/1', by, rows: out }, null, 2)}\n`); return 0; }
+  const rep = await withPool(cfg.conn, password, (pool) => queryTeamReport(pool, { by: by as TeamReportBy, since: (v.since as string | undefined) ?? null, until: (v.until as string | undefined) ?? null, tz }));
+  const out = rep.rows;
+  if (v.json) { io.stdout(`${JSON.stringify({ schema: rep.schema, by, rows: out }, null, 2)}\n`); return 0; }
   const head = [by, 'requests', 'errors', 'input', 'output', 'cache read', 'cache write', 'cost'];
   const body = out.map((r) => [r.key, r.requests, r.errors, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, money(r.costUsd)].map(String));
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -200,9 +178,8 @@ async function budget(io: CliIo, store: TeamStore, op: string | undefined, kindA
   const cfg = need(store);
   const password = await passwordFor(io);
   if (op === 'list') {
-    const rows = await withPool(cfg.conn, password, async (p) => (await p.query(`SELECT b.*, (SELECT granted_pico FROM team_budget_periods g WHERE g.budget_id = b.budget_id
-      AND g.period = CASE b.kind WHEN 'daily' THEN to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') ELSE to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM') END) AS granted FROM team_budgets b ORDER BY budget_id`)).rows);
-    const out = rows.map((r) => ({ budget: r.budget_id as string, limitUsd: usd(r.limit_pico as string), sliceUsd: usd(r.slice_pico as string), offline: r.offline as string, grantedUsd: r.granted === null ? 0 : usd(r.granted as string) }));
+    const out = (await withPool(cfg.conn, password, (p) => listTeamBudgets(p)))
+      .map(({ budget, limitUsd, sliceUsd, offline, grantedUsd }) => ({ budget, limitUsd, sliceUsd, offline, grantedUsd }));
     if (v.json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
     else io.stdout(out.length ? `${out.map((b) => `${b.budget}: limit ${money(b.limitUsd)}, slice ${money(b.sliceUsd)}, offline ${b.offline}; granted this period ${money(b.grantedUsd)}`).join('\n')}\n` : 'No team budgets.\n');
     return 0;

@@ -4,21 +4,41 @@
 // which only waits for PostgreSQL when this machine's lease cannot cover a request. Membership
 // lives in team.sqlite (written by `sluice team join|leave`), re-read every few seconds, so the
 // CLI needs no admin call. Uses only GatewayInternals.
+import type { IncomingMessage } from 'node:http';
+import type { Express, Request, Response } from 'express';
 import type { Pool } from 'pg';
+import { GatewayError, InvalidRequestError } from '../errors.js';
 import type { GatewayExtension, GatewayInternals, Stage } from '../gateway.js';
+import { AdminUnauthorizedError } from '../control/errors.js';
 import { readField, scanTopLevel } from '../pipeline/json-scan.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook } from '../pricing/index.js';
 import { BudgetExceededError } from '../control/errors.js';
 import { estimateCost, worstCasePrice } from '../control/estimate.js';
 import { VERSION } from '../version.js';
-import { createTeamPool, TEAM_PASSWORD_ENV, TEAM_SECRET_ACCOUNT } from './connect.js';
+import { createTeamPool, describeConnection, TEAM_PASSWORD_ENV, TEAM_SECRET_ACCOUNT } from './connect.js';
 import { createLeaseManager, TeamBudgetError, type LeaseManager, type LeaseStatus } from './leases.js';
 import { openTeamStore, teamDbPath, type TeamConfig, type TeamStore } from './local-store.js';
 import { createReplicator, openLedgerOutbox, type ReplicationStatus, type Replicator } from './replicator.js';
-import { migrateTeamSchema } from './schema.js';
+import { migrateTeamSchema, TeamSchemaTooNewError } from './schema.js';
+import { listTeamBudgets, queryTeamReport, TEAM_REPORT_BY, teamStatusOf, TeamReportInputError, type TeamReportBy } from './report.js';
 
 export { runTeamCli, TEAM_HELP } from './cli.js';
 export { TeamSchemaTooNewError, TEAM_SCHEMA_VERSION } from './schema.js';
+export * from './report.js';
+
+/** A team view was asked for on a machine that has not joined a team (the page shows how to). */
+export class TeamNotJoinedError extends GatewayError {
+  constructor() {
+    super('TEAM_NOT_JOINED', 409, 'gateway_team_not_joined', 'This machine is not in a team. Join with `sluice team join <postgres-url> --member NAME` in a terminal (the password goes to the OS keychain).');
+  }
+}
+
+/** The team database did not answer (or refused); the local gateway keeps serving. */
+export class TeamDatabaseError extends GatewayError {
+  constructor(message: string) {
+    super('TEAM_DATABASE_UNAVAILABLE', 503, 'gateway_team_database_unavailable', message, { retryable: true });
+  }
+}
 
 export interface TeamExtensionOptions {
   /** team.sqlite location; default `<dataDir>/team.sqlite`. */
@@ -31,6 +51,8 @@ export interface TeamExtensionOptions {
   renewWaitMs?: number;
   backoff?: { baseMs: number; maxMs: number };
   now?: () => number;
+  /** The admin API's check for GET /admin/api/team/*; without one those routes answer 401. */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
 }
 
 export interface TeamStatus {
@@ -227,9 +249,52 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
       },
     };
 
+    // The team view's admin routes: status from team.sqlite and this gateway's live state (no
+    // PostgreSQL needed), report and budgets from the team database over this gateway's pool.
+    const authorize = opts.authorize ?? (() => false);
+    const guard = (h: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+      if (!(await authorize(req))) throw new AdminUnauthorizedError();
+      await h(req, res);
+    };
+    const send = (res: Response, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+      res.end(text);
+    };
+    const withTeamDb = async <T>(fn: (p: Pool) => Promise<T>): Promise<T> => {
+      if (!cfg) throw new TeamNotJoinedError();
+      try {
+        await ready();
+        if (!pool) throw new Error('no connection to the team database yet');
+        return await fn(pool);
+      } catch (err) {
+        if (err instanceof GatewayError || err instanceof TeamReportInputError) throw err;
+        if (err instanceof TeamSchemaTooNewError) throw new TeamDatabaseError(err.message);
+        throw new TeamDatabaseError(`The team database at ${cfg ? describeConnection(cfg.conn) : 'its address'} did not answer: ${(err as Error).message}. This gateway keeps serving; rows wait in the local ledger.`);
+      }
+    };
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const routes = (app: Express) => {
+      app.get('/admin/api/team/status', guard(async (_req, res) => {
+        send(res, teamStatusOf(store, spentReader, now(), { connected: schemaReady, leases: leases.status() }));
+      }));
+      app.get('/admin/api/team/report', guard(async (req, res) => {
+        const q = new URL(req.originalUrl, 'http://localhost').searchParams;
+        for (const k of q.keys()) if (k !== 'by' && k !== 'since' && k !== 'until') throw new InvalidRequestError(`Unknown query parameter "${k.slice(0, 40)}" (by, since, until).`);
+        const by = q.get('by') ?? 'member';
+        if (!(TEAM_REPORT_BY as readonly string[]).includes(by)) throw new InvalidRequestError(`by takes ${TEAM_REPORT_BY.join(', ')}.`);
+        for (const k of ['since', 'until']) if (q.has(k) && !/^\d{4}-\d{2}-\d{2}$/.test(q.get(k)!)) throw new InvalidRequestError(`${k} takes YYYY-MM-DD.`);
+        send(res, await withTeamDb((p) => queryTeamReport(p, { by: by as TeamReportBy, since: q.get('since'), until: q.get('until'), tz })));
+      }));
+      app.get('/admin/api/team/budgets', guard(async (_req, res) => {
+        send(res, { budgets: await withTeamDb((p) => listTeamBudgets(p)) });
+      }));
+    };
+
     return {
       name: 'team',
       stages: [stage],
+      routes,
       store,
       status: () => ({
         joined: cfg !== null, member: cfg?.member ?? null, machineId, connected: schemaReady,

@@ -75,3 +75,34 @@ export function localRows(dataDir: string): LocalRow[] {
     db.close();
   }
 }
+
+export interface TeamSeedRow {
+  member: string;
+  machine: string;
+  tool: string;
+  project: string | null;
+  model: string;
+  ts: number;
+  input: number;
+  output: number;
+  cacheRead?: number;
+  costPico: number | null;
+  status?: number;
+}
+
+/**
+ * Rows of other members' machines straight into the team database (as their gateways would have
+ * replicated them), with their machines registered. Test support only.
+ */
+export async function seedTeamRows(query: (sql: string, params?: unknown[]) => Promise<unknown>, rows: TeamSeedRow[]): Promise<void> {
+  for (const [i, r] of rows.entries()) {
+    const machineId = `seed-${r.machine}`;
+    await query(`INSERT INTO team_machines (machine_id, member, name, sluice_version) VALUES ($1, $2, $3, 'seed') ON CONFLICT (machine_id) DO NOTHING`, [machineId, r.member, r.machine]);
+    await query(`INSERT INTO team_requests (machine_id, id, member, ts_start, ts_end, session_id, tool, caller_kind, client_family, endpoint, requested_model, served_model,
+      provider, status, error_type, stream, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, web_search_requests,
+      cost_pico, billed, complete, counted, project)
+      VALUES ($1, $2, $3, $4, $5, NULL, $6, 'tool', 'claude-code', 'messages', $7, $7, 'anthropic', $8, $9, false, $10, $11, 0, 0, $12, 0, $13, $14, true, true, $15)`,
+    [machineId, `seed-${i}`, r.member, r.ts, r.ts + 1000, r.tool, r.model, r.status ?? 200, (r.status ?? 200) >= 400 ? 'api_error' : null,
+      r.input, r.output, r.cacheRead ?? 0, r.costPico, (r.status ?? 200) < 400, r.project]);
+  }
+}

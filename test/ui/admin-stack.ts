@@ -7,6 +7,7 @@ import { createLogger } from '../../proxy/log.js';
 import type { SecretStore } from '../../proxy/store/secrets.js';
 import { adminExtension, type AdminExtensionFactory, type AdminOptions } from '../../proxy/admin/index.js';
 import { controlExtension, type ControlExtension, type ControlExtensionOptions } from '../../proxy/control/index.js';
+import { teamExtension, type TeamExtension, type TeamExtensionOptions } from '../../proxy/team/index.js';
 import { rawRequest, tempDir, PROVIDER_KEY, type RawResponse } from '../helpers.js';
 import { startMockUpstream, type Behavior, type MockUpstream } from '../mock-upstream.js';
 
@@ -15,6 +16,8 @@ export interface AdminStack {
   admin: AdminExtensionFactory;
   /** The control extension, when the stack was started with `control`. */
   control: ControlExtension | null;
+  /** The team extension, when the stack was started with `team`. */
+  team: TeamExtension | null;
   mock: MockUpstream;
   dataDir: string;
   /** A fake home for the tool adapters. */
@@ -35,6 +38,8 @@ export async function startAdminStack(opts: {
   port?: number;
   /** Also mount the control extension (budgets, policies, guardrails, capture), authorized by the admin's check. */
   control?: boolean | Omit<ControlExtensionOptions, 'authorize'>;
+  /** Also mount the team extension (team.sqlite in the data dir), authorized by the admin's check. */
+  team?: boolean | Omit<TeamExtensionOptions, 'authorize'>;
 } = {}): Promise<AdminStack> {
   const mock = await startMockUpstream(opts.behavior);
   const dir = await tempDir('sluice-admin-');
@@ -45,6 +50,8 @@ export async function startAdminStack(opts: {
   const admin = adminExtension({ machine: { home, platform: 'linux', cwd: home }, ...opts.admin });
   let control: ControlExtension | null = null;
   const makeControl = opts.control ? controlExtension({ ...(opts.control === true ? {} : opts.control), authorize: admin.authorize }) : null;
+  let team: TeamExtension | null = null;
+  const makeTeam = opts.team ? teamExtension({ ...(opts.team === true ? {} : opts.team), authorize: admin.authorize }) : null;
   const gw = await createGateway({
     dataDir,
     port: opts.port ?? 0,
@@ -53,11 +60,15 @@ export async function startAdminStack(opts: {
     logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     // Control before admin: extensions mount their routes in order, and the admin router ends in
     // a catch-all 404 under /admin/api that would answer every /admin/api/control route first.
-    extensions: makeControl ? [(internals) => (control = makeControl(internals)), admin] : [admin],
+    extensions: [
+      ...(makeControl ? [(internals: Parameters<typeof makeControl>[0]) => (control = makeControl(internals))] : []),
+      ...(makeTeam ? [(internals: Parameters<typeof makeTeam>[0]) => (team = makeTeam(internals))] : []),
+      admin,
+    ],
   });
   const { token } = await gw.tokens.create('test-tool');
   return {
-    gw, admin, control, mock, dataDir, home, toolToken: token, logs,
+    gw, admin, control, team, mock, dataDir, home, toolToken: token, logs,
     async api(method, path, body, headers = {}) {
       const h: Record<string, string> = { authorization: `Bearer ${admin.adminToken}`, ...headers };
       const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
