@@ -4,6 +4,9 @@
 // hour. Pure over an injected clock and price function.
 
 import type { PrefixPoint } from './prefixes.js';
+import type { CacheCandidate } from './types.js';
+
+export type { CacheCandidate } from './types.js';
 
 export interface Sighting {
   ts: number;
@@ -15,19 +18,6 @@ export interface Sighting {
   cacheRead: boolean;
 }
 
-export interface CacheCandidate {
-  tool: string;
-  session: string | null;
-  model: string | null;
-  position: string;
-  hash: string;
-  tokens: number;
-  /** Requests in the last 5 minutes / hour that repeated the prefix of an earlier one and read no cache. */
-  repeats5m: number;
-  repeats1h: number;
-  /** USD a breakpoint at this position would have saved over the hour (reads instead of inputs, minus the write premium). */
-  savingsUsd: number | null;
-}
 
 /** USD for `tokens` input tokens of `model` as: plain input, a cache read, a 5-minute cache write. */
 export type PrefixPrices = (model: string | null, tokens: number) => { input: number; read: number; write5m: number } | null;

@@ -43,7 +43,7 @@ export async function runInsightsCli(argv: string[], io: InsightsCliIo, dataDir:
     const path = join(dataDir, 'ledger.sqlite');
     const ledger = existsSync(path) ? openLedger(path) : null;
     try {
-      rep = { generatedAt: now, days: 30, cache: [], ...(ledger ? readLedgerInsights(ledger, now, systemTzOffset) : { latency: [], heat: Array.from({ length: 7 }, () => new Array<number>(24).fill(0)), daily: [], tools: [] }) };
+      rep = { generatedAt: now, days: 30, cache: [], toolCalls: { since: now, byTool: [], bySession: [] }, ...(ledger ? readLedgerInsights(ledger, now, systemTzOffset) : { latency: [], heat: Array.from({ length: 7 }, () => new Array<number>(24).fill(0)), daily: [], tools: [] }) };
     } finally {
       ledger?.close();
     }
@@ -87,6 +87,17 @@ export async function runInsightsCli(argv: string[], io: InsightsCliIo, dataDir:
     out(renderTable(
       [{ head: 'Tool' }, { head: 'Session', min: 8, drop: 1 }, { head: 'Turns', align: 'right' }, { head: 'Tool use', align: 'right' }, { head: 'Share', align: 'right' }, { head: 'Longest loop', align: 'right' }],
       rep.tools.slice(0, 10).map((t) => [t.tool, t.session ?? '-', formatInt(t.turns), formatInt(t.toolUseTurns), formatPercent(t.share), formatInt(t.longestLoop)]),
+      { color },
+    ));
+  }
+  out('\nTool calls by name (names only, since the gateway started)');
+  if (cacheNote) out('  tool names need the running gateway (it counts them in memory only)');
+  else if (rep.toolCalls.byTool.length === 0) out('  none');
+  else {
+    out(renderTable(
+      [{ head: 'Tool' }, { head: 'Calls', align: 'right' }, { head: 'Errors', align: 'right' }, { head: 'Most called' }],
+      rep.toolCalls.byTool.slice(0, 10).map((t) => [t.tool, formatInt(t.calls), t.errorRate === null ? '-' : `${formatInt(t.errors)} (${formatPercent(t.errorRate)})`,
+        t.names.slice(0, 4).map((n) => `${n.name} ${formatInt(n.calls)}`).join(', ')]),
       { color },
     ));
   }

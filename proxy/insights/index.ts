@@ -13,17 +13,14 @@ import { createPriceBook, loadBundledPrices, parsePriceOverrides, type PriceBook
 import { AdminUnauthorizedError } from '../control/errors.js';
 import { InvalidRequestError } from '../errors.js';
 import { TokenPolicySchema } from '../control/schema.js';
-import { createCacheCandidates, type CacheCandidate, type PrefixPrices } from './cache-candidates.js';
+import { createCacheCandidates, type PrefixPrices } from './cache-candidates.js';
+import type { InsightsReport } from './types.js';
 import { ledgerInsights, type LedgerInsights } from './ledger-insights.js';
 import { prefixPoints } from './prefixes.js';
+import { createToolCalls, toolActivity } from './tool-calls.js';
 import type { RequestRecord } from '../ledger/index.js';
 
-export interface InsightsReport extends LedgerInsights {
-  generatedAt: number;
-  /** Days of ledger the latency, spend and tool figures cover. */
-  days: number;
-  cache: (CacheCandidate & { covered: boolean })[];
-}
+export type { InsightsReport } from './types.js';
 
 export interface InsightsExtensionOptions {
   authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
@@ -68,6 +65,7 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
     const now = opts.now ?? Date.now;
     const tz = opts.tz ?? systemTzOffset;
     const candidates = createCacheCandidates(now);
+    const toolCalls = createToolCalls(now);
     let pending = 0;
     let drained: (() => void)[] = [];
     const done = () => { if (--pending === 0) { const d = drained; drained = []; for (const f of d) f(); } };
@@ -87,10 +85,13 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
           pending++;
           setImmediate(() => {
             try {
+              const session = sessionIdFrom(headers, userId).sessionId;
               candidates.observe({
-                ts: row.tsStart, tool, session: sessionIdFrom(headers, userId).sessionId, model: row.servedModel ?? model,
+                ts: row.tsStart, tool, session, model: row.servedModel ?? model,
                 points: prefixPoints(body), cacheRead: row.cacheReadTokens > 0,
               });
+              const calls = toolActivity(body);
+              if (calls) toolCalls.observe(tool, session, calls);
             } catch (err) {
               internals.logger.warn(`insights: ${(err as Error).message}`);
             } finally {
@@ -120,7 +121,7 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
       const cache = candidates.list(pricesFrom(await prices())).map((c) => ({ ...c, covered: policies[c.tool]?.injectCache === true }));
       internals.ledger?.flush();
       const fromLedger = internals.ledger ? readLedgerInsights(internals.ledger, t, tz) : ledgerInsights([], tz);
-      return { generatedAt: t, days: 30, cache, ...fromLedger };
+      return { generatedAt: t, days: 30, cache, toolCalls: toolCalls.report(), ...fromLedger };
     };
 
     const authorize = opts.authorize ?? (() => false);

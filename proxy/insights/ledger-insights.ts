@@ -2,7 +2,7 @@
 // p50/p90/p99 and a histogram, first-try requests apart from retried ones), spend by hour of day
 // x weekday and per day and model over 30 days, and tool-use turns per tool and session (turns
 // that ended in tool_use, their share, the longest run of them). Pure over the rows.
-import type { RequestRecord } from '../ledger/index.js';
+import type { RequestRecord } from '../ledger/types.js';
 
 export interface Dist { n: number; p50: number | null; p90: number | null; p99: number | null }
 export interface LatencyRow {

@@ -101,6 +101,37 @@ test('a repeated system prompt is reported as a cache candidate; its text is in 
   assert.equal(denied.status, 401);
 });
 
+test('tool-call patterns: tool_use names and tool_result errors, names only (the inputs and results are in no report or file)', async () => {
+  const use = (id: string, name: string) => ({ type: 'tool_use', id, name, input: { command: `cat ${MARKER}` } });
+  const result = (id: string, isError = false) => ({ type: 'tool_result', tool_use_id: id, content: `output ${MARKER}`, is_error: isError });
+  const turns = [
+    [use('t1', 'Read'), use('t2', 'Grep')],
+    [use('t3', 'Bash')],
+    [use('t4', 'Read')],
+  ];
+  const history: unknown[] = [{ role: 'user', content: 'fix the bug' }];
+  for (const [i, uses] of turns.entries()) {
+    history.push({ role: 'assistant', content: uses }, { role: 'user', content: uses.map((u) => result(u.id, u.name === 'Bash')) });
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 16, messages: history });
+    const r = await rawRequest(`${gw.url}/v1/messages`, { method: 'POST', headers: authHeaders(token, { 'x-claude-code-session-id': 'sess-tools' }), body });
+    assert.equal(r.status, 200, `turn ${i}`);
+  }
+  await gw.flushUsage();
+  await ext.idle();
+  const rep = await report();
+  const agent = rep.toolCalls.byTool.find((t) => t.tool === 'agent')!;
+  // Each call once, though every request repeats the whole history.
+  assert.deepEqual(agent.names, [{ name: 'Read', calls: 2 }, { name: 'Bash', calls: 1 }, { name: 'Grep', calls: 1 }]);
+  assert.equal(agent.calls, 4);
+  assert.equal(agent.results, 4);
+  assert.equal(agent.errors, 1);
+  assert.equal(agent.errorRate, 0.25);
+  const sess = rep.toolCalls.bySession.find((t) => t.session === 'sess-tools')!;
+  assert.equal(sess.calls, 4);
+  assert.ok(!JSON.stringify(rep).includes(MARKER));
+  for (const f of await filesUnder(dir.path)) assert.ok(!(await readFile(f)).includes(MARKER), `${f} holds the marker`);
+});
+
 test('ledger analyses: latency percentiles with retries apart, heat map, daily curve per model, tool-use turns', () => {
   const t0 = Date.UTC(2026, 2, 9, 10, 0, 0); // a Monday, 10:00 UTC (11:00 at +60)
   const rec = (o: Partial<RequestRecord> & { id: string }): RequestRecord => ({ ...makeRow(o), counted: true, costUsd: o.costUsd ?? 0.01, attempts: [], ...o } as RequestRecord);
