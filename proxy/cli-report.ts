@@ -10,6 +10,9 @@ import type { UsageSums } from './ledger/types.js';
 import { formatCost, formatDuration, formatInt, formatTokens, formatUsd, projectName, shortModel } from './format.js';
 import { paint, renderTable, useColor, type Column } from './cli-table.js';
 import { LedgerCliUsageError, ledgerPath } from './cli-ledger.js';
+import { readUsageLimits, type UsageLimitsDoc } from './control/unified-limits.js';
+import { applyUsageLimits } from './report-limits.js';
+import { formatPercent } from './format.js';
 
 export const REPORT_HELP = `Reports (read-only; the ledger holds gateway traffic and imported Claude Code transcripts):
   sluice report daily|weekly|monthly|session|blocks [options]
@@ -89,6 +92,8 @@ export interface BlockRow extends ReportSums {
 }
 
 const DATE_RE = /^(\d{4})-?(\d{2})-?(\d{2})$/;
+  /** Where utilization is null: scaled from the latest window that was seen (report-limits.ts); null without one. */
+  estimatedUtilization?: number | null;
 function day(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const m = DATE_RE.exec(v);
@@ -210,13 +215,13 @@ export interface ReportResult {
 }
 
 /** The report's data from a ledger's queries (the CLI, the tests and `--json` share it). */
-export function buildReport(q: Queries, kind: ReportKind, o: ReportOptions, now: number): ReportResult {
+export function buildReport(q: Queries, kind: ReportKind, o: ReportOptions, now: number, limits: UsageLimitsDoc | null = null): ReportResult {
   const since = day('--since', o.since);
   const until = day('--until', o.until);
   const filters = { ...(o.tool !== undefined ? { tool: o.tool } : {}), ...(o.model !== undefined ? { model: o.model } : {}), ...(o.project !== undefined ? { project: o.project } : {}) };
   let rows: (ReportRow | BlockRow)[];
   if (kind === 'blocks') {
-    rows = blocksFrom(q.usage({ bucket: 'hour', since, until, byModel: true, ...filters }), now, o.breakdown === true);
+    rows = applyUsageLimits(blocksFrom(q.usage({ bucket: 'hour', since, until, byModel: true, ...filters }), now, o.breakdown === true), limits);
   } else {
     rows = group(q.usage({ bucket: BUCKET[kind], since, until, byModel: true, ...filters }), o.breakdown === true);
     if (kind === 'session') {
@@ -248,6 +253,9 @@ const localDate = (ts: number) => { const d = new Date(ts); return `${d.getFullY
 /** The report as the table a person reads (100 columns; colour when `color`). */
 export function renderReport(r: ReportResult, color: boolean, now: number): string {
   const sub = (b: ReportSums & { model: string }) => [`  └ ${shortModel(b.model || null)}`, '', ...tokenCells(b)];
+/** Exact where Anthropic's headers were seen, else the estimate marked as one. */
+const usedCell = (b: BlockRow) => (b.utilization !== null ? formatPercent(b.utilization, 0)
+  : b.estimatedUtilization != null ? `≈${formatPercent(b.estimatedUtilization, 0)} est.` : 'est.');
   const lines: string[][] = [];
   let cols: Column[];
   if (r.report === 'blocks') {
@@ -265,7 +273,7 @@ export function renderReport(r: ReportResult, color: boolean, now: number): stri
       if (b.kind === 'gap') { lines.push([window, `gap ${formatDuration(b.end - b.start)}`, '', '', '', '', '']); continue; }
       const status = b.active ? `active, ${formatDuration(b.end - now)} left` : 'done';
       lines.push([window, status, models(b.models), formatTokens(b.totalTokens), costCell(b),
-        b.burn?.usdPerHour != null ? formatUsd(b.burn.usdPerHour) : '—', b.utilization === null ? 'est.' : `${Math.round(b.utilization * 100)}%`]);
+        b.burn?.usdPerHour != null ? formatUsd(b.burn.usdPerHour) : '—', usedCell(b)]);
       for (const x of b.breakdown ?? []) lines.push([`  └ ${shortModel(x.model || null)}`, '', '', formatTokens(x.totalTokens), costCell(x), '', '']);
     }
     lines.push(['total', '', '', formatTokens(r.totals.totalTokens), costCell(r.totals), '', '']);
@@ -297,7 +305,7 @@ export function renderReport(r: ReportResult, color: boolean, now: number): stri
   const empty = r.rows.length === 0 ? 'No usage in this range.\n' : '';
   return `${paint(title, 'bold', color)}\n${paint(rule, 'dim', color)}\n${empty || renderTable(cols, lines, { color })}`
     + (r.report === 'blocks' && r.rows.some((b) => (b as BlockRow).kind === 'block' && (b as BlockRow).estimated)
-      ? `${paint('est.: window estimated from the traffic Sluice saw; no Anthropic rate-limit headers recorded for it.', 'dim', color)}\n` : '')
+      ? `${paint('used: Anthropic\'s own 5-hour utilization, from its rate-limit headers; ≈ … est.: no headers recorded for that window, scaled by cost from the latest one that had them.', 'dim', color)}\n` : '')
     + `${formatInt(r.totals.requests)} requests\n`;
 }
 
@@ -322,7 +330,7 @@ export async function report(io: ReportIo, dataDir: string, kind: string | undef
   }
   const color = useColor(io);
   try {
-    const draw = () => buildReport(ledger.q, kind as ReportKind, o, Date.now());
+    const draw = () => buildReport(ledger.q, kind as ReportKind, o, Date.now(), readUsageLimits(dataDir));
     if (o.json) {
       io.stdout(`${JSON.stringify(draw(), null, 2)}\n`);
       return 0;

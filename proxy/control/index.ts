@@ -17,6 +17,7 @@ import { estimateCost, estimateInputTokens, worstCasePrice } from './estimate.js
 import { compileGuard, describeDetector, globMatch, policyFor, scanMessagesBody } from './guardrails.js';
 import { createRateLimiter, type BucketLimits, type RateLimitState } from './rate-limit.js';
 import { mountControlRoutes } from './routes.js';
+import { accountKey, createUsageLimitsStore, parseUnifiedHeaders, presentedCredential, type UsageLimitsStore } from './unified-limits.js';
 import type { ControlSettings, TokenPolicy } from './schema.js';
 import { controlDbPath, openControlStore, type AlertRecord, type ControlStore } from './store.js';
 
@@ -65,6 +66,8 @@ export interface ControlExtension extends GatewayExtension {
   stages: ResponseHookStage[];
   status(): Promise<ControlStatus>;
   store: ControlStore;
+  /** Subscription window state read from Anthropic's unified rate-limit headers (OAuth traffic). */
+  usageLimits: UsageLimitsStore;
 }
 
 const MESSAGES = '/v1/messages';
@@ -223,7 +226,21 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
 
     const policyOf = (req: ProxyRequest, cfg: ControlSettings) => (req.caller.kind === 'token' ? cfg.tokens[req.caller.token.name] : undefined);
 
+    const usageLimits = createUsageLimitsStore(internals.dataDir, { onError: (err) => internals.logger.warn(`control: could not save usage limits: ${err.message}`) });
+
     const stages: ResponseHookStage[] = [
+      {
+        // Reads only: Anthropic's window state on subscription (OAuth) traffic reaches the client unchanged.
+        name: 'control:usage-limits',
+        onRequest() {},
+        onResponse(req, _status, headers) {
+          if (req.caller.kind !== 'passthrough' || req.caller.credential !== 'oauth') return;
+          const obs = parseUnifiedHeaders(headers, now());
+          if (obs === null) return;
+          const account = accountKey(req.info.metadataUserId, presentedCredential(req.headers as Record<string, string | string[] | undefined>));
+          if (account !== null) usageLimits.record(account, obs);
+        },
+      },
       {
         name: 'control:policy',
         onRequest(req) {
@@ -346,7 +363,9 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       stages,
       store,
       status,
+      usageLimits,
       routes: (app) => mountControlRoutes(app, {
+        usageLimits: () => usageLimits.doc(),
         authorize: opts.authorize ?? (() => false),
         config, saveConfig, store, status, now,
         ledger, prices: async () => (await prices()).book,
@@ -355,6 +374,7 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       async close() {
         clearInterval(sweepTimer);
         await capture.idle();
+        await usageLimits.close();
         store.close();
       },
     };

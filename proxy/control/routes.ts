@@ -27,6 +27,8 @@ export interface ControlRouteDeps {
   ledger: Ledger | null;
   prices(): Promise<PriceBook>;
   sweepCapture(): Promise<unknown>;
+  /** Subscription window state per account (unified-limits.ts's document). */
+  usageLimits?(): unknown;
   /** Who is changing things: the desktop window sends `x-sluice-source: app`. */
   sourceOf?(req: IncomingMessage): ChangeSource;
 }
@@ -96,6 +98,7 @@ export function mountControlRoutes(app: Express, deps: ControlRouteDeps): void {
   };
 
   app.get(`${BASE}/status`, guard(async (_req, res) => send(res, await deps.status())));
+  app.get(`${BASE}/usage-limits`, guard((_req, res) => send(res, deps.usageLimits?.() ?? { schema: 'sluice.usage-limits/1', accounts: [] })));
   app.get(`${BASE}/config`, guard((_req, res) => send(res, deps.config())));
 
   app.get(`${BASE}/budgets`, guard((_req, res) => send(res, deps.config().budgets)));

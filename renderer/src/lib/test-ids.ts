@@ -33,6 +33,13 @@ export const T = {
   requestRow: 'request-row',
   requestStory: 'request-story',
   sessionFirstPrompt: 'session-first-prompt',
+  sessionCost: 'session-cost',
+  sessionModels: 'session-models',
+  requestEstimated: 'request-estimated',
+  estimatedShare: 'estimated-share',
+  ledgerSpoolWarning: 'ledger-spool-warning',
+  spendAnthropic: 'spend-anthropic',
+  spendAnthropicDay: 'spend-anthropic-day',
 
   spend: 'page-spend',
   spendRange: (days: number) => `spend-range-${days}`,
