@@ -7,7 +7,7 @@ import { createQueries, type Queries, type UsageBucket, type UsageRow } from './
 import { openDatabase } from './ledger/sqlite.js';
 import { systemTzOffset, type TzOffset } from './ledger/dates.js';
 import type { UsageSums } from './ledger/types.js';
-import { formatCost, formatDuration, formatInt, formatTokens, formatUsd, projectName, shortModel } from './format.js';
+import { approx, estimatedShare, formatCost, formatDuration, formatInt, formatTokens, formatUsd, projectName, shortModel } from './format.js';
 import { paint, renderTable, useColor, type Column } from './cli-table.js';
 import { LedgerCliUsageError, ledgerPath } from './cli-ledger.js';
 import { readUsageLimits, type UsageLimitsDoc } from './control/unified-limits.js';
@@ -62,6 +62,10 @@ export interface ReportSums {
   /** USD; null when nothing in the row had a price. */
   costUsd: number | null;
   unpricedRequests: number;
+  /** Billed responses whose output is an estimate (a cancelled or cut stream); figures show "≈". */
+  estimatedRequests: number;
+  /** Billed responses (the base of the estimated share). */
+  billedRequests: number;
 }
 
 export interface ReportRow extends ReportSums {
@@ -88,12 +92,12 @@ export interface BlockRow extends ReportSums {
   /** Anthropic's own utilization of the window; null: not seen (the window is an estimate). */
   utilization: number | null;
   estimated: boolean;
+  /** Where utilization is null: scaled from the latest window that was seen (report-limits.ts); null without one. */
+  estimatedUtilization?: number | null;
   breakdown?: (ReportSums & { model: string })[];
 }
 
 const DATE_RE = /^(\d{4})-?(\d{2})-?(\d{2})$/;
-  /** Where utilization is null: scaled from the latest window that was seen (report-limits.ts); null without one. */
-  estimatedUtilization?: number | null;
 function day(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const m = DATE_RE.exec(v);
@@ -101,12 +105,12 @@ function day(flag: string, v: string | undefined): string | undefined {
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
-const zero = (): ReportSums => ({ requests: 0, inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, totalTokens: 0, costUsd: 0, unpricedRequests: 0 });
+const zero = (): ReportSums => ({ requests: 0, inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, totalTokens: 0, costUsd: 0, unpricedRequests: 0, estimatedRequests: 0, billedRequests: 0 });
 function sumsOf(u: UsageSums): ReportSums & { billed: number } {
   return {
     requests: u.requests, inputTokens: u.inputTokens, outputTokens: u.outputTokens, cacheWriteTokens: u.cacheWriteTokens,
     cacheReadTokens: u.cacheReadTokens, totalTokens: u.inputTokens + u.outputTokens + u.cacheWriteTokens + u.cacheReadTokens,
-    costUsd: u.costUsd, unpricedRequests: u.unpricedRequests, billed: u.billedRequests,
+    costUsd: u.costUsd, unpricedRequests: u.unpricedRequests, estimatedRequests: u.estimatedRequests, billedRequests: u.billedRequests, billed: u.billedRequests,
   };
 }
 /** Adds `b` into `a`; a cost stays null only while every part was unpriced. */
@@ -119,6 +123,8 @@ function add(a: ReportSums & { billed?: number }, b: ReportSums & { billed?: num
   a.totalTokens += b.totalTokens;
   a.costUsd = a.costUsd === null && b.costUsd === null ? null : (a.costUsd ?? 0) + (b.costUsd ?? 0);
   a.unpricedRequests += b.unpricedRequests;
+  a.estimatedRequests += b.estimatedRequests;
+  a.billedRequests += b.billedRequests;
 }
 const strip = <T extends { billed?: number }>(x: T): Omit<T, 'billed'> => { const { billed: _b, ...rest } = x; return rest; };
 
@@ -235,7 +241,7 @@ export function buildReport(q: Queries, kind: ReportKind, o: ReportOptions, now:
   };
 }
 
-const costCell = (s: ReportSums) => formatCost(s.costUsd, s.unpricedRequests);
+const costCell = (s: ReportSums) => approx(formatCost(s.costUsd, s.unpricedRequests), s.estimatedRequests);
 const costStyle = (c: string) => (c.includes('unpriced') ? 'yellow' : null);
 const TOKEN_COLS: Column[] = [
   { head: 'input', align: 'right', drop: 3 },
@@ -245,17 +251,17 @@ const TOKEN_COLS: Column[] = [
   { head: 'total tokens', align: 'right', drop: 5 },
   { head: 'cost', align: 'right', style: costStyle },
 ];
-const tokenCells = (s: ReportSums) => [formatTokens(s.inputTokens), formatTokens(s.outputTokens), formatTokens(s.cacheWriteTokens), formatTokens(s.cacheReadTokens), formatTokens(s.totalTokens), costCell(s)];
+const tokenCells = (s: ReportSums) => [formatTokens(s.inputTokens), approx(formatTokens(s.outputTokens), s.estimatedRequests), formatTokens(s.cacheWriteTokens), formatTokens(s.cacheReadTokens), formatTokens(s.totalTokens), costCell(s)];
 const models = (m: string[]) => m.map(shortModel).join(', ') || '—';
+/** Exact where Anthropic's headers were seen, else the estimate marked as one. */
+const usedCell = (b: BlockRow) => (b.utilization !== null ? formatPercent(b.utilization, 0)
+  : b.estimatedUtilization != null ? `≈${formatPercent(b.estimatedUtilization, 0)} est.` : 'est.');
 const hhmm = (ts: number) => { const d = new Date(ts); return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`; };
 const localDate = (ts: number) => { const d = new Date(ts); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
 
 /** The report as the table a person reads (100 columns; colour when `color`). */
 export function renderReport(r: ReportResult, color: boolean, now: number): string {
   const sub = (b: ReportSums & { model: string }) => [`  └ ${shortModel(b.model || null)}`, '', ...tokenCells(b)];
-/** Exact where Anthropic's headers were seen, else the estimate marked as one. */
-const usedCell = (b: BlockRow) => (b.utilization !== null ? formatPercent(b.utilization, 0)
-  : b.estimatedUtilization != null ? `≈${formatPercent(b.estimatedUtilization, 0)} est.` : 'est.');
   const lines: string[][] = [];
   let cols: Column[];
   if (r.report === 'blocks') {
@@ -306,6 +312,7 @@ const usedCell = (b: BlockRow) => (b.utilization !== null ? formatPercent(b.util
   return `${paint(title, 'bold', color)}\n${paint(rule, 'dim', color)}\n${empty || renderTable(cols, lines, { color })}`
     + (r.report === 'blocks' && r.rows.some((b) => (b as BlockRow).kind === 'block' && (b as BlockRow).estimated)
       ? `${paint('used: Anthropic\'s own 5-hour utilization, from its rate-limit headers; ≈ … est.: no headers recorded for that window, scaled by cost from the latest one that had them.', 'dim', color)}\n` : '')
+    + (r.totals.estimatedRequests > 0 ? `${paint(`${estimatedShare(r.totals.estimatedRequests, r.totals.billedRequests)}: cancelled or cut streams, their output is the delivered count (≈).`, 'dim', color)}\n` : '')
     + `${formatInt(r.totals.requests)} requests\n`;
 }
 

@@ -1,7 +1,7 @@
 // The shared formatter, table-driven: every number the CLI and the dashboard print goes through it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from './format.js';
+import { approx, estimateBadge, estimatedShare, formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from './format.js';
 
 test('tokens: exact below 10,000, three significant digits above, zeros never dropped from whole numbers', () => {
   const table: [number, string][] = [
@@ -79,4 +79,16 @@ test('ids, models and projects', () => {
   assert.equal(projectName('/home/dev/work/app/'), 'app');
   assert.equal(projectName('C:\\src\\api'), 'api');
   assert.equal(projectName(null), '—');
+});
+
+test('estimates: marked with ≈, a badge that says why, and the share of a total', () => {
+  assert.equal(approx('$0.12', true), '≈$0.12');
+  assert.equal(approx('$0.12', 0), '$0.12');
+  assert.equal(approx('1,200', 3), '≈1,200');
+  assert.equal(estimateBadge('client_cancelled'), 'cancelled');
+  assert.equal(estimateBadge('upstream_cut'), 'cut');
+  assert.equal(estimateBadge(null), null);
+  assert.equal(estimatedShare(0, 40), '');
+  assert.equal(estimatedShare(2, 40), '≈ 2 of 40 billed responses estimated (5%)');
+  assert.equal(estimatedShare(1, 3), '≈ 1 of 3 billed responses estimated (33.3%)');
 });

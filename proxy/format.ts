@@ -98,3 +98,22 @@ export function projectName(p: string | null): string {
   if (!p) return '—';
   return p.split(/[\\/]/).filter(Boolean).at(-1) ?? p;
 }
+
+/** A figure that is partly an estimate (a cancelled or cut stream's output) is marked "≈". */
+export function approx(text: string, estimated: boolean | number): string {
+  return estimated === true || (typeof estimated === 'number' && estimated > 0) ? `≈${text}` : text;
+}
+
+/** The badge of a response whose output is an estimate: why it ended early; null when exact. */
+export function estimateBadge(reason: string | null | undefined): string | null {
+  return reason === 'client_cancelled' ? 'cancelled' : reason === 'upstream_cut' ? 'cut' : null;
+}
+
+/**
+ * What share of a total is estimated, for the line under it: "≈ 2 of 40 billed responses
+ * estimated (5%)"; '' when none is.
+ */
+export function estimatedShare(estimatedRequests: number, billedRequests: number): string {
+  if (estimatedRequests <= 0) return '';
+  return `≈ ${int.format(estimatedRequests)} of ${int.format(billedRequests)} billed responses estimated (${formatPercent(billedRequests > 0 ? estimatedRequests / billedRequests : null)})`;
+}

@@ -2,7 +2,8 @@
 // renderer (renderer/src/lib/api.ts), so this file must stay free of runtime code and imports
 // only types.
 import type { AlertEvent, RequestStartEvent } from '../events.js';
-import type { ReportBy, ReportRow, SessionDetail, SessionPage, UsageSums } from '../ledger/types.js';
+import type { EstimateReason, ReportBy, ReportRow, SessionDetail, SessionPage, UsageSums } from '../ledger/types.js';
+import type { LedgerStorageState } from '../ledger/ledger.js';
 import type {
   ApplyResult, PreviewResult, StatusResult, ToolId, UndoResult,
 } from '../tools/types.js';
@@ -10,6 +11,7 @@ import type { BudgetSettings, CaptureSettings, GuardAction } from '../control/sc
 import type { RouteRule } from '../routing/schema.js';
 import type { BreakerSnapshot, BreakerState } from '../pipeline/resilience/breaker.js';
 
+export type { LedgerStorageState } from '../ledger/ledger.js';
 export type { ReportBy, ReportRow, SessionDetail, SessionPage, SessionSummary, UsageSums, RequestRecord } from '../ledger/types.js';
 export type { AlertEvent, RequestStartEvent } from '../events.js';
 export type { ApplyResult, PreviewResult, UndoResult, ToolId, ToolState, FilePreview } from '../tools/types.js';
@@ -40,6 +42,12 @@ export interface StatusResponse {
   tokens: { active: number };
   keys: KeyInfo[];
   keychain: { available: boolean; error: string | null };
+  /**
+   * Whether the usage ledger can write: when the disk refuses (full, read-only, locked), rows
+   * wait in memory (`pending`) and past the spool's bound are dropped (`dropped`). Null without
+   * a ledger. The tray and the window warn while `ok` is false or rows were dropped.
+   */
+  ledger: LedgerStorageState | null;
 }
 
 export interface ReportResponse {
@@ -150,6 +158,8 @@ export interface RequestEndEvent {
   /** Null = unpriced. */
   costUsd: number | null;
   billed: boolean;
+  /** Set when the stream ended early and the output is an estimate (shown with "≈"); absent from an older gateway. */
+  estimated?: EstimateReason | null;
 }
 
 export interface AdminEventMap {

@@ -33,6 +33,7 @@ export function toRequestEndEvent(r: LedgerRow): RequestEndEvent {
     cacheReadTokens: r.cacheReadTokens,
     costUsd: r.costPico === null ? null : picoToUsd(r.costPico),
     billed: r.billed,
+    estimated: r.estimated ?? null,
   };
 }
 

@@ -141,6 +141,7 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
         metering: g.settings.get().metering.enabled, spend,
         tokens: { active: g.tokens.list().filter((x) => !x.revokedAt).length },
         keys: keys.keys, keychain: keys.keychain,
+        ledger: g.ledger ? g.ledger.storage() : null,
       };
       res.json(body);
     });

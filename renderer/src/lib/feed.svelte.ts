@@ -14,6 +14,8 @@ export interface FeedItem {
   status: number | null;
   costUsd: number | null;
   billed: boolean;
+  /** Set when the stream ended early: output and cost are estimates, shown with "≈". */
+  estimated?: string | null;
   inputTokens: number;
   outputTokens: number;
   totalMs: number | null;
@@ -75,6 +77,7 @@ export class LiveFeed {
       status: e.status,
       costUsd: e.costUsd,
       billed: e.billed,
+      estimated: e.estimated ?? null,
       inputTokens: e.inputTokens + e.cacheWriteTokens + e.cacheReadTokens,
       outputTokens: e.outputTokens,
       totalMs: e.totalMs,
