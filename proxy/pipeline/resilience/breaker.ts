@@ -33,8 +33,16 @@ export interface BreakerSnapshot {
 
 export class CircuitBreaker {
   private state: BreakerState = 'closed';
-  /** Outcomes in the window: time and whether it failed. */
-  private outcomes: { t: number; failed: boolean }[] = [];
+  /**
+   * Outcomes in the window, oldest first, as a queue: times and whether each failed, live from
+   * `head` on. Every request appends one; pruning only advances `head` (compacted once half
+   * the arrays are dead), so a busy window costs O(1) per request, not a shift of the array.
+   */
+  private times: number[] = [];
+  private fails: boolean[] = [];
+  private head = 0;
+  /** Failed outcomes in the window. */
+  private failedCount = 0;
   private openedAt: number | null = null;
   private probesInFlight = 0;
 
@@ -51,7 +59,7 @@ export class CircuitBreaker {
     if (from === to) return;
     this.state = to;
     if (to === 'open') this.openedAt = this.now();
-    if (to === 'closed') { this.openedAt = null; this.outcomes = []; }
+    if (to === 'closed') { this.openedAt = null; this.clearOutcomes(); }
     if (to !== 'half_open') this.probesInFlight = 0;
     this.onChange(this.snapshot(), from);
   }
@@ -84,7 +92,7 @@ export class CircuitBreaker {
   onSuccess(): void {
     if (this.state === 'half_open') this.transition('closed');
     else if (this.state === 'closed') {
-      this.outcomes.push({ t: this.now(), failed: false });
+      this.push(false);
       this.prune();
     }
   }
@@ -95,17 +103,28 @@ export class CircuitBreaker {
       return;
     }
     if (this.state === 'open') return;
-    this.outcomes.push({ t: this.now(), failed: true });
+    this.push(true);
     this.prune();
-    const failed = this.failures();
+    const failed = this.failedCount;
     const o = this.opts();
-    if (failed >= o.failureThreshold && failed / this.outcomes.length >= (o.failureRate ?? 0)) this.transition('open');
+    if (failed >= o.failureThreshold && failed / this.calls() >= (o.failureRate ?? 0)) this.transition('open');
   }
 
-  private failures(): number {
-    let n = 0;
-    for (const x of this.outcomes) if (x.failed) n++;
-    return n;
+  private push(failed: boolean): void {
+    this.times.push(this.now());
+    this.fails.push(failed);
+    if (failed) this.failedCount++;
+  }
+
+  private calls(): number {
+    return this.times.length - this.head;
+  }
+
+  private clearOutcomes(): void {
+    this.times = [];
+    this.fails = [];
+    this.head = 0;
+    this.failedCount = 0;
   }
 
   /** A request that got no verdict (client left): frees its probe slot. */
@@ -115,14 +134,27 @@ export class CircuitBreaker {
 
   private prune(): void {
     const cutoff = this.now() - this.opts().windowMs;
-    let drop = 0;
-    while (drop < this.outcomes.length && this.outcomes[drop]!.t < cutoff) drop++;
-    if (drop) this.outcomes.splice(0, drop);
+    const { times, fails } = this;
+    let h = this.head;
+    while (h < times.length && times[h]! < cutoff) {
+      if (fails[h]) this.failedCount--;
+      h++;
+    }
+    if (h === times.length) {
+      this.clearOutcomes();
+      return;
+    }
+    this.head = h;
+    if (h >= 1024 && h * 2 >= times.length) {
+      this.times = times.slice(h);
+      this.fails = fails.slice(h);
+      this.head = 0;
+    }
   }
 
   snapshot(): BreakerSnapshot {
     this.prune();
     const retryAt = this.state === 'open' && this.openedAt !== null ? this.openedAt + this.opts().openMs : null;
-    return { target: this.target, model: this.model, state: this.state, recentFailures: this.failures(), recentCalls: this.outcomes.length, openedAt: this.openedAt, retryAt };
+    return { target: this.target, model: this.model, state: this.state, recentFailures: this.failedCount, recentCalls: this.calls(), openedAt: this.openedAt, retryAt };
   }
 }
