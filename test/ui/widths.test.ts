@@ -39,6 +39,7 @@ const PAGES: { name: string; hash: string; ready: string }[] = [
   { name: 'routing', hash: '#/routing', ready: `[data-testid="${T.upstreamInput}"]` },
   { name: 'budgets', hash: '#/budgets', ready: `[data-testid="${T.budgets}"][data-ready]` },
   { name: 'tools', hash: '#/tools', ready: `[data-testid="${T.tools}"]` },
+  { name: 'team', hash: '#/team', ready: `[data-testid="${T.team}"][data-ready]` },
   { name: 'settings', hash: '#/settings', ready: `[data-testid="${T.settings}"]` },
 ];
 
@@ -50,7 +51,9 @@ const problems: string[] = [];
 before(async () => {
   if (skip) return;
   await mkdir(SHOTS, { recursive: true });
-  s = await startAdminStack({ admin: { uiDir: UI_DIR }, control: true });
+  // Team mode mounted but this machine not in a team: the Team page shows how to join (its
+  // joined state at every width is in test/ui/team.test.ts, which needs PostgreSQL).
+  s = await startAdminStack({ admin: { uiDir: UI_DIR }, control: true, team: true });
   seedLedger(s.gw.ledger!, { now: Date.now() - 2 * 3_600_000, days: 45, sessions: 40, requests: 3000, idPrefix: 'w' });
   // One session through the gateway, so the session page has a real request to show.
   const client = new Anthropic({ baseURL: s.gw.url, apiKey: s.toolToken, maxRetries: 0, defaultHeaders: { 'x-claude-code-session-id': SESSION } });

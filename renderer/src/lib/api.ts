@@ -3,7 +3,7 @@
 import type {
   AbReport, AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
   GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ProvidersResponse, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
-  SettingsPatch, SettingsView, StatusResponse, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
+  SettingsPatch, SettingsView, StatusResponse, TeamBudgetView, TeamReport, TeamReportBy, TeamStatusView, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
 } from '../../../proxy/admin/api-types.js';
 
@@ -124,6 +124,12 @@ export function createApi(opts: ApiOptions = {}) {
     /** The whole ordered rule list; the gateway validates it like the settings file. */
     saveRoutingRules: (rules: RouteRule[]) => call<RoutingView>('PUT', '/routing/rules', { rules }),
     abReport: (q: { rule?: string; since?: string }, signal?: AbortSignal) => call<AbReport>('GET', `/routing/ab${queryString(q)}`, undefined, signal),
+    /** The team extension (a shared PostgreSQL ledger): status needs no database, report and budgets read it. */
+    team: {
+      status: (signal?: AbortSignal) => call<TeamStatusView>('GET', '/team/status', undefined, signal),
+      report: (q: { by: TeamReportBy; since?: string; until?: string }, signal?: AbortSignal) => call<TeamReport>('GET', `/team/report${queryString(q)}`, undefined, signal),
+      budgets: (signal?: AbortSignal) => call<{ budgets: TeamBudgetView[] }>('GET', '/team/budgets', undefined, signal),
+    },
     /** The control extension (budgets, token policies, guardrails, capture, alerts). */
     control: {
       status: (signal?: AbortSignal) => call<ControlStatusView>('GET', '/control/status', undefined, signal),

@@ -44,6 +44,8 @@ export const ERROR_TABLE: Record<string, Entry> = {
   GATEWAY_INTERNAL: { title: 'Something went wrong inside Sluice', message: 'Nothing was changed. Retry; if it keeps failing, the gateway log has the details.', action: RETRY },
   GATEWAY_UPSTREAM_UNREACHABLE: { title: 'The provider is unreachable', message: 'Sluice could not connect to the upstream API. Check your network or the upstream URL.', action: RETRY, showDetail: true },
   GATEWAY_UPSTREAM_TIMEOUT: { title: 'The provider timed out', message: 'The upstream API did not answer in time.', action: RETRY },
+  TEAM_NOT_JOINED: { title: 'This machine is not in a team', message: 'Join from a terminal; the password goes to the OS keychain, never through this page.', action: { kind: 'command', label: 'Join', command: 'sluice team join <postgres-url> --member NAME' } },
+  TEAM_DATABASE_UNAVAILABLE: { title: 'The team database is not answering', message: 'This gateway keeps serving under its budget leases; its rows wait in the local ledger and go out when the database is back.', action: RETRY, showDetail: true },
   TOOL_CONFIG_NOT_INSTALLED: { title: 'Tool not found on this machine', message: 'Install or run the tool once, then try again.', action: null, showDetail: true },
   TOOL_CONFIG_UNPARSEABLE: { title: 'The tool\u2019s config file could not be read', message: 'Sluice will not edit a file it cannot parse. Fix the file, then try again.', action: null, showDetail: true },
   TOOL_CONFIG_UNEXPECTED_SHAPE: { title: 'The tool\u2019s config has an unexpected shape', message: 'Sluice left it untouched.', action: null, showDetail: true },

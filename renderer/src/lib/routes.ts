@@ -9,13 +9,14 @@ export type Route =
   | { page: 'routing' }
   | { page: 'budgets' }
   | { page: 'tools' }
+  | { page: 'team' }
   | { page: 'settings' }
   | { page: 'signed-out'; error: string | null }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
 
-const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'settings']);
+const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'team', 'settings']);
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');
