@@ -17,7 +17,7 @@ import { estimateCost, estimateInputTokens, worstCasePrice } from './estimate.js
 import { compileGuard, describeDetector, globMatch, policyFor, scanMessagesBody } from './guardrails.js';
 import { createRateLimiter, type BucketLimits, type RateLimitState } from './rate-limit.js';
 import { mountControlRoutes } from './routes.js';
-import { accountKey, createUsageLimitsStore, parseUnifiedHeaders, presentedCredential, type UsageLimitsStore } from './unified-limits.js';
+import { accountKey, budgetUnifiedHeaders, createUsageLimitsStore, UNIFIED_PREFIX, parseUnifiedHeaders, presentedCredential, type UsageLimitsStore } from './unified-limits.js';
 import type { ControlSettings, TokenPolicy } from './schema.js';
 import { controlDbPath, openControlStore, type AlertRecord, type ControlStore } from './store.js';
 
@@ -203,6 +203,20 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       return out;
     };
 
+    /** The budget with the most of it spent that has a reset (a session budget has none), for Claude Code. */
+    const fullestBudget = (limits: BudgetLimit[]): { utilization: number; resetsAt: number } | null => {
+      const { dayRange, monthRange } = periodsAt(now());
+      const spent = new Map(engine.status().map((e) => [`${e.id}@${e.period}`, e.settledPico]));
+      let best: { utilization: number; resetsAt: number } | null = null;
+      for (const l of limits) {
+        if (l.period === 'lifetime' || l.limitPico <= 0) continue;
+        const resetsAt = l.period.length === 7 ? monthRange.until : dayRange.until;
+        const utilization = (spent.get(`${l.id}@${l.period}`) ?? 0) / l.limitPico;
+        if (best === null || utilization > best.utilization) best = { utilization, resetsAt };
+      }
+      return best;
+    };
+
     const limiter = createRateLimiter(now);
     const bucketLimits = (p: TokenPolicy): BucketLimits => ({ rpm: p.requestsPerMinute, tpm: p.tokensPerMinute, burstRequests: p.burstRequests, burstTokens: p.burstTokens });
     const capture = createCaptureStore({ dataDir: internals.dataDir, now, settings: () => config().capture, onError: (err) => internals.logger.warn(`control: capture failed: ${err.message}`) });
@@ -311,11 +325,23 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
           const thresholds = cfg.budgets.alertAt;
           const reservation = engine.reserve(limits, est.pico, thresholds);
           req.notes.budgetReservation = { estimateUsd: est.pico / 1e12, pricedAs: est.pricedAs, budgets: limits.map((l) => l.id) };
+          // On the user's API key Sluice's budgets are the caps: announce the fullest one to
+          // Claude Code in its unified-headers shape. Never on subscription (OAuth) traffic.
+          if (req.caller.kind === 'token' || req.caller.credential === 'api-key') {
+            const fullest = fullestBudget(limits);
+            if (fullest !== null) req.notes.budgetHeaders = budgetUnifiedHeaders(fullest);
+          }
           return (row) => {
             // Unpriced but billed: the real cost is unknown, so the estimate stays spent.
             const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
             engine.settle(reservation, actual, config().budgets.alertAt);
           };
+        },
+        onResponse(req, _status, headers) {
+          const announce = req.notes.budgetHeaders as Record<string, string> | undefined;
+          // The upstream's own window state, if it sent any, is never touched.
+          if (announce === undefined || Object.keys(headers).some((k) => k.toLowerCase().startsWith(UNIFIED_PREFIX))) return;
+          Object.assign(headers, announce);
         },
       },
       {

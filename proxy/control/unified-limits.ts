@@ -205,3 +205,27 @@ export function currentUtilization(doc: UsageLimitsDoc | null, now: number): { f
   }
   return { fiveHour, sevenDay, seenAt };
 }
+
+/** Claude Code's warning thresholds for an announced cap (its own list: past 75% and 95%). */
+const WARN_AT = [0.95, 0.75] as const;
+
+/**
+ * Sluice's fullest budget in the shape Claude Code (>= 2.1.225) reads from a gateway: a spend cap
+ * as the `overage` claim, so it warns past 75% and 95% on its own. For traffic on the user's API
+ * key only (there Anthropic sends no unified headers of its own).
+ */
+export function budgetUnifiedHeaders(b: { utilization: number; resetsAt: number }): Record<string, string> {
+  const u = Math.max(0, b.utilization);
+  const reset = String(Math.floor(b.resetsAt / 1000));
+  const passed = WARN_AT.find((t) => u > t);
+  const status = u >= 1 ? 'rejected' : passed !== undefined ? 'allowed_warning' : 'allowed';
+  return {
+    [`${UNIFIED_PREFIX}status`]: status,
+    [`${UNIFIED_PREFIX}reset`]: reset,
+    [`${UNIFIED_PREFIX}representative-claim`]: 'overage',
+    [`${UNIFIED_PREFIX}overage-status`]: status,
+    [`${UNIFIED_PREFIX}overage-reset`]: reset,
+    [`${UNIFIED_PREFIX}overage-utilization`]: String(Math.min(1, Math.round(u * 1e4) / 1e4)),
+    ...(passed !== undefined ? { [`${UNIFIED_PREFIX}overage-surpassed-threshold`]: String(passed) } : {}),
+  };
+}
