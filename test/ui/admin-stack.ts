@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../proxy/gateway.js';
 import { createLogger } from '../../proxy/log.js';
 import type { SecretStore } from '../../proxy/store/secrets.js';
+import type { Ledger } from '../../proxy/ledger/index.js';
 import { adminExtension, type AdminExtensionFactory, type AdminOptions } from '../../proxy/admin/index.js';
 import { controlExtension, type ControlExtension, type ControlExtensionOptions } from '../../proxy/control/index.js';
 import { teamExtension, type TeamExtension, type TeamExtensionOptions } from '../../proxy/team/index.js';
@@ -39,6 +40,8 @@ export async function startAdminStack(opts: {
   /** Also mount the control extension (budgets, policies, guardrails, capture), authorized by the admin's check. */
   control?: boolean | Omit<ControlExtensionOptions, 'authorize'>;
   /** Also mount the team extension (team.sqlite in the data dir), authorized by the admin's check. */
+  /** The gateway's ledger, opened by the caller (a test that makes its writes fail); default the data dir's. */
+  ledger?: Ledger;
   team?: boolean | Omit<TeamExtensionOptions, 'authorize'>;
 } = {}): Promise<AdminStack> {
   const mock = await startMockUpstream(opts.behavior);
@@ -64,6 +67,7 @@ export async function startAdminStack(opts: {
       ...(makeControl ? [(internals: Parameters<typeof makeControl>[0]) => (control = makeControl(internals))] : []),
       ...(makeTeam ? [(internals: Parameters<typeof makeTeam>[0]) => (team = makeTeam(internals))] : []),
       admin,
+    ...(opts.ledger ? { ledger: opts.ledger } : {}),
     ],
   });
   const { token } = await gw.tokens.create('test-tool');
