@@ -215,3 +215,16 @@ test('profiles submenu: one checkbox per profile, the active one checked and nam
   assert.deepEqual(find(buildTrayMenu(view({ profiles: [] }), fmt), 'profiles')!.submenu!.map((m) => m.label), ['No profiles (sluice profile save NAME)']);
   assert.equal(find(buildTrayMenu(view({ profiles: [] }), fmt), 'profiles')!.label, 'Profiles');
 });
+
+test('the subscription windows line: "5h 42% · 7d 27%" under the spend, only once a window was seen', async () => {
+  const { usageLabel } = await import('./tray-model.js');
+  assert.equal(usageLabel({ fiveHour: 0.42, sevenDay: 0.274 }), '5h 42% · 7d 27%');
+  assert.equal(usageLabel({ fiveHour: null, sevenDay: 0.5 }), '5h — · 7d 50%');
+  assert.equal(usageLabel({ fiveHour: null, sevenDay: null }), null);
+  assert.equal(usageLabel(undefined), null);
+  const ids = (m: MenuEntry[]) => m.map((e) => e.id);
+  const withUsage = buildTrayMenu(view({ usage: { fiveHour: 0.42, sevenDay: 0.27 } }), fmt);
+  assert.deepEqual(withUsage.find((e) => e.id === 'usage'), { kind: 'item', id: 'usage', label: '5h 42% · 7d 27%', enabled: false });
+  assert.equal(ids(withUsage).indexOf('usage'), ids(withUsage).indexOf('spend') + 1);
+  assert.ok(!ids(buildTrayMenu(view(), fmt)).includes('usage'));
+});

@@ -110,6 +110,15 @@ export interface TrayView {
   autostart: boolean | null;
   /** A toggle or tool action is running: the controls that would race it are disabled. */
   busy: boolean;
+  /** Subscription windows from Anthropic's unified rate-limit headers (control/unified-limits.ts's currentUtilization); absent or null: none seen. */
+  usage?: { fiveHour: number | null; sevenDay: number | null } | null;
+}
+
+/** "5h 42% · 7d 27%": the current subscription windows, or null when none was seen. */
+export function usageLabel(u: TrayView['usage']): string | null {
+  if (!u || (u.fiveHour === null && u.sevenDay === null)) return null;
+  const pct = (f: number | null) => (f === null ? '—' : `${Math.round(f * 100)}%`);
+  return `5h ${pct(u.fiveHour)} · 7d ${pct(u.sevenDay)}`;
 }
 
 const MAX_ALERTS_IN_MENU = 5;
@@ -210,6 +219,8 @@ export function buildTrayMenu(v: TrayView, formatTime: (ts: number) => string): 
     { kind: 'item', id: 'status', label: statusLine(v), enabled: false },
   ];
   if (v.state === 'on' || v.state === 'degraded') menu.push({ kind: 'item', id: 'spend', label: spendLabel(v.spend), enabled: false });
+  const usage = usageLabel(v.usage);
+  if (usage !== null) menu.push({ kind: 'item', id: 'usage', label: usage, enabled: false });
   menu.push(
     { kind: 'separator', id: 'sep-1', label: '', enabled: true },
     { kind: 'checkbox', id: 'toggle', label: 'Proxy on', enabled: !v.busy, checked: v.enabled, action: { type: 'toggle' } },
