@@ -248,3 +248,16 @@ test('a 5 MB Claude-Code-like body scans quickly', () => {
   assert.equal(readField(buf, fields, 'model'), 'claude-opus-4-5');
   assert.ok(ms < 1000, `scan took ${ms} ms`);
 });
+
+test('the same body scanned by several stages is scanned once; a different buffer with the same bytes gets its own scan', () => {
+  const buf = b('{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":5}');
+  const first = scanTopLevel(buf);
+  assert.equal(scanTopLevel(buf), first);
+  assert.equal(readField(buf, scanTopLevel(buf), 'max_tokens'), 5);
+  const copy = Buffer.from(buf);
+  const other = scanTopLevel(copy);
+  assert.notEqual(other, first);
+  assert.deepEqual([...other], [...first]);
+  // A view of fewer bytes of the same memory is another buffer: scanned on its own.
+  assert.throws(() => scanTopLevel(buf.subarray(0, buf.length - 1)), JsonScanError);
+});

@@ -77,12 +77,29 @@ export function skipValue(buf: Buffer, i: number): number {
 }
 
 /**
+ * The last scans, by buffer: one request's body is read by several stages (request info, the
+ * control and team stages' max_tokens, insights), and a 1 MB Claude Code body costs a pass
+ * over its quotes each time. Request bodies are never written to once read; a buffer whose
+ * length changed is scanned again. Entries go with their buffer (WeakMap).
+ */
+const scanned = new WeakMap<Buffer, { length: number; fields: ReadonlyMap<string, ValueSpan> }>();
+
+/**
  * Maps each top-level key of a JSON object to the byte span of its value. Validates the
  * object's top-level structure (braces, colons, commas, string and container termination) but
  * not the inside of nested values: upstream validates those and answers with its own error.
- * Keys are assumed to be plain (a key with escapes is decoded with JSON.parse).
+ * Keys are assumed to be plain (a key with escapes is decoded with JSON.parse). The same
+ * buffer scanned again gets the same (read-only) map back.
  */
-export function scanTopLevel(buf: Buffer): Map<string, ValueSpan> {
+export function scanTopLevel(buf: Buffer): ReadonlyMap<string, ValueSpan> {
+  const hit = scanned.get(buf);
+  if (hit !== undefined && hit.length === buf.length) return hit.fields;
+  const fields = scan(buf);
+  scanned.set(buf, { length: buf.length, fields });
+  return fields;
+}
+
+function scan(buf: Buffer): Map<string, ValueSpan> {
   const out = new Map<string, ValueSpan>();
   let i = skipWs(buf, 0);
   // A UTF-8 byte order mark is not valid JSON for the API either; report it clearly.
@@ -121,7 +138,7 @@ function decodeKey(text: string, offset: number): string {
 }
 
 /** JSON.parse of one top-level value, or undefined when absent. Throws JsonScanError if invalid. */
-export function readField(buf: Buffer, fields: Map<string, ValueSpan>, key: string): unknown {
+export function readField(buf: Buffer, fields: ReadonlyMap<string, ValueSpan>, key: string): unknown {
   const span = fields.get(key);
   if (!span) return undefined;
   try {

@@ -189,7 +189,7 @@ const spanBytes = (s: ValueSpan | undefined) => (s ? s.end - s.start : 0);
  * messages and tools by scanning their spans, and decodes only the last user turn. Never throws
  * on a malformed inside: the field goes into `unreadable` and upstream answers the request.
  */
-export function extractFeatures(body: Buffer, fields: Map<string, ValueSpan>): Features {
+export function extractFeatures(body: Buffer, fields: ReadonlyMap<string, ValueSpan>): Features {
   const unreadable: string[] = [];
   const read = <T>(name: string, fn: () => T, fallback: T): T => {
     try {
