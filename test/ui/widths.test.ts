@@ -35,6 +35,7 @@ const PAGES: { name: string; hash: string; ready: string }[] = [
   { name: 'sessions', hash: '#/sessions', ready: `[data-testid="${T.sessions}"][data-ready]` },
   { name: 'session', hash: `#/sessions/${encodeURIComponent(SESSION)}`, ready: `[data-testid="${T.requestRow}"]` },
   { name: 'spend', hash: '#/spend', ready: `[data-testid="${T.spend}"][data-ready]` },
+  { name: 'insights', hash: '#/insights', ready: `[data-testid="${T.insights}"][data-ready]` },
   { name: 'providers', hash: '#/providers', ready: `[data-testid="${T.providers}"]` },
   { name: 'routing', hash: '#/routing', ready: `[data-testid="${T.upstreamInput}"]` },
   { name: 'budgets', hash: '#/budgets', ready: `[data-testid="${T.budgets}"][data-ready]` },
@@ -53,7 +54,7 @@ before(async () => {
   await mkdir(SHOTS, { recursive: true });
   // Team mode mounted but this machine not in a team: the Team page shows how to join (its
   // joined state at every width is in test/ui/team.test.ts, which needs PostgreSQL).
-  s = await startAdminStack({ admin: { uiDir: UI_DIR }, control: true, team: true });
+  s = await startAdminStack({ admin: { uiDir: UI_DIR }, control: true, insights: true, team: true });
   seedLedger(s.gw.ledger!, { now: Date.now() - 2 * 3_600_000, days: 45, sessions: 40, requests: 3000, idPrefix: 'w' });
   // One session through the gateway, so the session page has a real request to show.
   const client = new Anthropic({ baseURL: s.gw.url, apiKey: s.toolToken, maxRetries: 0, defaultHeaders: { 'x-claude-code-session-id': SESSION } });

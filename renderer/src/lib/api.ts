@@ -8,6 +8,8 @@ import type {
 } from '../../../proxy/admin/api-types.js';
 
 export type * from '../../../proxy/admin/api-types.js';
+export type * from '../../../proxy/insights/types.js';
+import type { InsightsReport } from '../../../proxy/insights/types.js';
 
 /** A failed call: the gateway's error code (`x-sluice-error-code`) or NETWORK when nothing answered. */
 export class ApiError extends Error {
@@ -130,6 +132,9 @@ export function createApi(opts: ApiOptions = {}) {
       report: (q: { by: TeamReportBy; since?: string; until?: string }, signal?: AbortSignal) => call<TeamReport>('GET', `/team/report${queryString(q)}`, undefined, signal),
       budgets: (signal?: AbortSignal) => call<{ budgets: TeamBudgetView[] }>('GET', '/team/budgets', undefined, signal),
     },
+    /** Insights (metadata only), and the one click that turns on cache injection for a tool. */
+    insights: (signal?: AbortSignal) => call<InsightsReport>('GET', '/insights', undefined, signal),
+    enableCacheInjection: (tool: string) => call<{ tool: string; injectCache: boolean }>('POST', `/insights/cache/${encodeURIComponent(tool)}`),
     /** The control extension (budgets, token policies, guardrails, capture, alerts). */
     control: {
       status: (signal?: AbortSignal) => call<ControlStatusView>('GET', '/control/status', undefined, signal),

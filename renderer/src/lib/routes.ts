@@ -9,6 +9,7 @@ export type Route =
   | { page: 'routing' }
   | { page: 'budgets' }
   | { page: 'tools' }
+  | { page: 'insights' }
   | { page: 'team' }
   | { page: 'settings' }
   | { page: 'signed-out'; error: string | null }
@@ -16,7 +17,7 @@ export type Route =
 
 export type PageName = Route['page'];
 
-const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'team', 'settings']);
+const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'insights', 'team', 'settings']);
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');
