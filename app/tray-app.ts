@@ -24,7 +24,7 @@ import { registerIpc } from './ipc-guard.js';
 import type { IpcHandlers } from './ipc-contract.js';
 import {
   buildTrayMenu, clockTime, trayIconFile, trayState, trayTooltip,
-  type MenuEntry, type SpendToday, type ToolRow, type TrayAction, type TrayState, type TrayView, type UpstreamHealth,
+  type LedgerHealth, type MenuEntry, type SpendToday, type ToolRow, type TrayAction, type TrayState, type TrayView, type UpstreamHealth,
 } from './tray-model.js';
 import { decideToggleOff, planToggleOff, planToggleOn, rememberSuspended, toggleOffChoice } from './tool-restore.js';
 import { attachWindowGuards, isExternalHttpUrl, statusPageUrl, windowOptions, withCsp } from './window-policy.js';
@@ -103,6 +103,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
   let startError: string | null = null;
   let breakerOpen = false;
   let lastUpstream: UpstreamHealth | null = null;
+  let ledgerHealth: LedgerHealth | null = null;
   let spend: SpendToday | null = null;
   let tools: ToolRow[] | null = null;
   const alerts: AlertEvent[] = [];
@@ -136,12 +137,12 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
   };
 
   const view = (): TrayView => {
-    const base = { enabled: state().proxyEnabled, running: gw !== null, startError, breakerOpen, lastUpstream };
+    const base = { enabled: state().proxyEnabled, running: gw !== null, startError, breakerOpen, lastUpstream, ledger: gw ? ledgerHealth : null };
     return {
       state: trayState(base),
       enabled: base.enabled,
       port: gw?.port ?? null,
-      startError, breakerOpen, lastUpstream, spend, tools,
+      startError, breakerOpen, lastUpstream, spend, tools, ledger: base.ledger,
       alerts: [...alerts],
       profiles: profileItems(),
       autostart, busy,
@@ -224,6 +225,8 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
   const readHealth = () => {
     const h = gw?.health().lastUpstream as { ok: boolean; status: number | null; error: string | null } | null | undefined;
     lastUpstream = h ? { ok: h.ok, status: h.status, error: h.error } : null;
+    const l = gw?.ledger?.storage();
+    ledgerHealth = l ? { ok: l.ok, pending: l.pending, dropped: l.dropped } : null;
   };
 
   const toolStatuses = async (): Promise<ToolRow[]> => {

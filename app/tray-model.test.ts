@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlertEvent } from '../proxy/events.js';
 import {
-  alertLabel, buildTrayMenu, clockTime, formatUsd, spendLabel, statusLine, trayIconFile, trayState, trayTooltip,
+  alertLabel, buildTrayMenu, clockTime, formatUsd, ledgerWarning, spendLabel, statusLine, trayIconFile, trayState, trayTooltip,
   TRAY_STATES, type MenuEntry, type TrayView,
 } from './tray-model.js';
 
@@ -227,4 +227,28 @@ test('the subscription windows line: "5h 42% · 7d 27%" under the spend, only on
   assert.deepEqual(withUsage.find((e) => e.id === 'usage'), { kind: 'item', id: 'usage', label: '5h 42% · 7d 27%', enabled: false });
   assert.equal(ids(withUsage).indexOf('usage'), ids(withUsage).indexOf('spend') + 1);
   assert.ok(!ids(buildTrayMenu(view(), fmt)).includes('usage'));
+});
+
+test('a ledger that cannot write: degraded, said in the status line, tooltip and menu until it clears; lost rows stay named', () => {
+  const failing = { ok: false, pending: 12, dropped: 0 };
+  const base = { enabled: true, running: true, startError: null, breakerOpen: false, lastUpstream: null };
+  assert.equal(trayState({ ...base, ledger: failing }), 'degraded');
+  assert.equal(trayState({ ...base, ledger: { ok: true, pending: 0, dropped: 0 } }), 'on');
+  assert.equal(trayState({ ...base, ledger: null }), 'on');
+  assert.equal(trayState({ ...base, enabled: false, ledger: failing }), 'off', 'off stays off');
+
+  const v = view({ state: 'degraded', ledger: failing });
+  assert.equal(statusLine(v), 'Degraded: usage ledger cannot write · 127.0.0.1:7420');
+  assert.equal(ledgerWarning(failing), 'Usage not saved: the disk refuses writes (12 held, retrying)');
+  assert.match(trayTooltip(v), /\nUsage not saved: the disk refuses writes \(12 held, retrying\)$/);
+  const menu = buildTrayMenu(v, fmt);
+  assert.equal(menu[1]!.id, 'ledger-warning', 'right under the status line');
+  assert.equal(menu[1]!.label, '! Usage not saved: the disk refuses writes (12 held, retrying)');
+  assert.equal(menu[1]!.enabled, false);
+
+  assert.equal(ledgerWarning({ ok: false, pending: 10_000, dropped: 3 }), 'Usage not saved: the disk refuses writes (10000 held, retrying, 3 lost)');
+  // Cleared: the warning goes; rows dropped on the way are still named.
+  assert.equal(find(buildTrayMenu(view({ ledger: { ok: true, pending: 0, dropped: 0 } }), fmt), 'ledger-warning'), undefined);
+  assert.equal(find(buildTrayMenu(view(), fmt), 'ledger-warning'), undefined);
+  assert.equal(find(buildTrayMenu(view({ ledger: { ok: true, pending: 0, dropped: 1 } }), fmt), 'ledger-warning')?.label, '! 1 request never recorded: the disk refused writes');
 });

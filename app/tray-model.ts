@@ -21,13 +21,35 @@ export interface StatusInput {
   startError: string | null;
   breakerOpen: boolean;
   lastUpstream: UpstreamHealth | null;
+  /** The usage ledger's storage state (proxy/ledger LedgerStorageState); absent or null: unknown. */
+  ledger?: LedgerHealth | null;
+}
+
+/** Whether the usage ledger can write; rows wait in memory (`pending`) while it cannot. */
+export interface LedgerHealth {
+  ok: boolean;
+  pending: number;
+  /** Rows lost since the gateway started: the in-memory spool overflowed. */
+  dropped: number;
+}
+
+/**
+ * The warning the tray shows while usage rows are not reaching the disk (or were lost), or null
+ * when all is written. It stays until the disk takes the rows again; lost rows stay named until
+ * the gateway restarts, so a person learns that totals miss them.
+ */
+export function ledgerWarning(l: LedgerHealth | null | undefined): string | null {
+  if (!l) return null;
+  const lost = l.dropped > 0 ? `, ${l.dropped} lost` : '';
+  if (!l.ok) return `Usage not saved: the disk refuses writes (${l.pending} held, retrying${lost})`;
+  return l.dropped > 0 ? `${l.dropped} request${l.dropped === 1 ? '' : 's'} never recorded: the disk refused writes` : null;
 }
 
 /** Error beats off (the user asked for on and did not get it); degraded needs a running gateway. */
 export function trayState(i: StatusInput): TrayState {
   if (i.startError !== null && !i.running) return 'error';
   if (!i.enabled || !i.running) return 'off';
-  if (i.breakerOpen || (i.lastUpstream !== null && !i.lastUpstream.ok)) return 'degraded';
+  if (i.breakerOpen || (i.lastUpstream !== null && !i.lastUpstream.ok) || (i.ledger && !i.ledger.ok)) return 'degraded';
   return 'on';
 }
 
@@ -110,6 +132,8 @@ export interface TrayView {
   autostart: boolean | null;
   /** A toggle or tool action is running: the controls that would race it are disabled. */
   busy: boolean;
+  /** The usage ledger's storage state; absent or null: unknown. */
+  ledger?: LedgerHealth | null;
   /** Subscription windows from Anthropic's unified rate-limit headers (control/unified-limits.ts's currentUtilization); absent or null: none seen. */
   usage?: { fiveHour: number | null; sevenDay: number | null } | null;
 }
@@ -129,14 +153,16 @@ function clip(s: string, n = MAX_LABEL): string {
   return line.length > n ? `${line.slice(0, n - 1)}…` : line;
 }
 
-export function statusLine(v: Pick<TrayView, 'state' | 'port' | 'startError' | 'breakerOpen' | 'lastUpstream'>): string {
+export function statusLine(v: Pick<TrayView, 'state' | 'port' | 'startError' | 'breakerOpen' | 'lastUpstream' | 'ledger'>): string {
   const where = v.port !== null ? ` · 127.0.0.1:${v.port}` : '';
   switch (v.state) {
     case 'on': return `Sluice is on${where}`;
     case 'off': return 'Sluice is off';
     case 'error': return clip(`Sluice could not start: ${v.startError ?? 'unknown error'}`);
     case 'degraded': {
-      const why = v.breakerOpen
+      const why = v.ledger && !v.ledger.ok
+        ? 'usage ledger cannot write'
+        : v.breakerOpen
         ? 'circuit breaker open'
         : `last upstream call failed (${v.lastUpstream?.status ?? v.lastUpstream?.error ?? 'no response'})`;
       return `Degraded: ${why}${where}`;
@@ -144,9 +170,10 @@ export function statusLine(v: Pick<TrayView, 'state' | 'port' | 'startError' | '
   }
 }
 
-export function trayTooltip(v: Pick<TrayView, 'state' | 'port' | 'startError' | 'breakerOpen' | 'lastUpstream' | 'spend'>): string {
+export function trayTooltip(v: Pick<TrayView, 'state' | 'port' | 'startError' | 'breakerOpen' | 'lastUpstream' | 'spend' | 'ledger'>): string {
   const line = statusLine(v);
-  return v.state === 'on' || v.state === 'degraded' ? `${line}\n${spendLabel(v.spend)}` : line;
+  const warning = ledgerWarning(v.ledger);
+  return (v.state === 'on' || v.state === 'degraded' ? `${line}\n${spendLabel(v.spend)}` : line) + (warning ? `\n${warning}` : '');
 }
 
 const TOOL_STATE_LABEL: Record<ToolState, string> = {
@@ -218,6 +245,8 @@ export function buildTrayMenu(v: TrayView, formatTime: (ts: number) => string): 
   const menu: MenuEntry[] = [
     { kind: 'item', id: 'status', label: statusLine(v), enabled: false },
   ];
+  const warning = ledgerWarning(v.ledger);
+  if (warning !== null) menu.push({ kind: 'item', id: 'ledger-warning', label: clip(`! ${warning}`), enabled: false });
   if (v.state === 'on' || v.state === 'degraded') menu.push({ kind: 'item', id: 'spend', label: spendLabel(v.spend), enabled: false });
   const usage = usageLabel(v.usage);
   if (usage !== null) menu.push({ kind: 'item', id: 'usage', label: usage, enabled: false });

@@ -49,13 +49,59 @@ async function tighten(path: string, dirMode: number, out: string[], depth: numb
 }
 
 /**
- * Creates the data dir 0700 when missing and tightens what is already there: the dir itself to
+ * Creates the data dir 0700 when missing, checks a file can be written in it (a DataDirError
+ * naming the dir, the reason and the fix when not: read-only, full, no permission) and tightens what is already there: the dir itself to
  * 0700, Sluice's own files and dirs to owner-only. Cheap when nothing needs changing (one
  * readdir, one lstat per entry); run at start and again once the stores have opened their files
  * (SQLite creates `-wal`/`-shm` with the mode of the database file, so later ones inherit 0600).
  */
 export async function secureDataDir(dataDir: string, platform: NodeJS.Platform = process.platform): Promise<TightenResult> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    return await secure(dataDir, platform);
+  } catch (err) {
+    throw UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? '') ? new DataDirError(dataDir, err) : err;
+  }
+}
+
+/** Errors that say the disk, not Sluice, refuses: a read-only mount, a full disk, no permission. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT']);
+const WHY: Record<string, string> = {
+  EROFS: 'it is on a read-only file system', EACCES: 'permission denied', EPERM: 'permission denied',
+  ENOSPC: 'the disk is full', EDQUOT: 'the disk quota is used up',
+};
+
+/** The data dir cannot be created or written: what, where and how to fix it, in one line. */
+export class DataDirError extends Error {
+  readonly code: string;
+  constructor(readonly dataDir: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'EIO';
+    super(`cannot write the data directory ${dataDir}: ${WHY[code] ?? code} (${code}). Sluice keeps its settings, tool tokens and usage ledger there. `
+      + 'Make it writable (free disk space, remount it read-write or fix its owner), or start with --data-dir DIR or SLUICE_DATA_DIR=DIR.', { cause });
+    this.name = 'DataDirError';
+    this.code = code;
+  }
+}
+
+/**
+ * Creates and removes a file in the data dir: a dir whose modes are already right needs no write
+ * to secure, so a read-only or full one would otherwise pass the start and fail later, in the
+ * words of whichever store opened first ("unable to open database file").
+ */
+async function probeWritable(dataDir: string): Promise<void> {
+  const p = join(dataDir, `.write-probe.${process.pid}.tmp`);
+  await fs.writeFile(p, '', { mode: 0o600 });
+  await fs.unlink(p);
+}
+
+async function secure(dataDir: string, platform: NodeJS.Platform): Promise<TightenResult> {
+  try {
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // A recursive mkdir on a read-only mount reports ENOENT; the plain one gives the real reason.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fs.mkdir(dataDir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => { throw e.code === 'ENOENT' ? err : e; });
+  }
+  await probeWritable(dataDir);
   const changed: string[] = [];
   if (platform === 'win32') return { changed };
   await tighten(dataDir, 0o700, changed, 0);
