@@ -82,6 +82,12 @@ async function remoteSettings(rt: GatewayRuntime, path: string): Promise<Setting
     return { revision: d.revision, settings: parseSettings(d.settings, 'the gateway\'s settings') };
   };
   let doc = await fetchDoc();
+  const listeners = new Set<(next: Settings, prev: Settings) => void>();
+  const set = (d: SettingsDocument) => {
+    const prev = doc.settings;
+    doc = d;
+    for (const l of [...listeners]) l(doc.settings, prev);
+  };
   return {
     path,
     get: () => doc.settings,
@@ -94,20 +100,24 @@ async function remoteSettings(rt: GatewayRuntime, path: string): Promise<Setting
         const next = parseSettings(draft, path);
         try {
           const d = await callGateway<SettingsDocument>(rt, 'PUT', '/settings/document', { settings: next }, { 'if-match': `"${doc.revision}"` });
-          doc = { revision: d.revision, settings: parseSettings(d.settings, 'the gateway\'s settings') };
+          set({ revision: d.revision, settings: parseSettings(d.settings, 'the gateway\'s settings') });
           return doc.settings;
         } catch (err) {
           if (!(err instanceof GatewayCallError) || err.status !== 409 || attempt >= 4) throw err;
-          doc = await fetchDoc();
+          set(await fetchDoc());
         }
       }
     },
     async reloadIfChanged() {
       const before = doc.revision;
-      doc = await fetchDoc();
+      set(await fetchDoc());
       return doc.revision !== before;
     },
     watch: () => () => {},
+    onChange(listener) {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
   };
 }
 

@@ -23,6 +23,14 @@ export interface AlertEvent {
   data?: Record<string, unknown>;
 }
 
+/** The active profile changed (the CLI, the tray, the window, or a hand edit of settings.json). */
+export interface ProfileSwitchEvent {
+  /** The profile active now; null when none is (deleted, or cleared). */
+  name: string | null;
+  previous: string | null;
+  ts: number;
+}
+
 export interface GatewayEvents {
   'request:start': RequestStartEvent;
   /** The ledger row of a finished request (metadata only). */
@@ -30,6 +38,7 @@ export interface GatewayEvents {
   /** Rows were committed to the ledger: queries now see them (the dashboard reloads on this). */
   'ledger:flush': { rows: number; inserted: number };
   alert: AlertEvent;
+  'profile:switch': ProfileSwitchEvent;
 }
 
 export type EventName = keyof GatewayEvents;

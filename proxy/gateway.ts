@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { createEventBus, type EventBus } from './events.js';
+import { emitProfileSwitches } from './profiles/index.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { createHandler, type ProxyContext } from './server.js';
@@ -140,6 +141,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
   const events = createEventBus((err, type) => logger.warn(`a ${type} listener failed: ${(err as Error).message}`));
+  // Every switch of the active profile, whoever made it, is an event (the window, the tray).
+  emitProfileSwitches(settings, events);
   // The dashboard reloads its figures when rows are committed, not when a request ends (the row
   // may still be in the ledger's 100 ms batch then).
   const ledger = opts.ledger === undefined

@@ -166,6 +166,38 @@ export interface AdminEventMap {
   'request:start': RequestStartEvent;
   'request:end': RequestEndEvent;
   alert: AlertEvent;
+  profile: ProfileSwitchView;
+}
+
+/** SSE `profile`: the active profile changed (from any surface: the window, the CLI, the tray). */
+export interface ProfileSwitchView {
+  name: string | null;
+  previous: string | null;
+  ts: number;
+}
+
+/** A profile as the admin API lists it: names and counts, never provider entries (so never keys). */
+export interface ProfileView {
+  name: string;
+  description: string;
+  active: boolean;
+  /** Active, but the live routing was edited since it was applied. */
+  modified: boolean;
+  providers: string[];
+  rules: number;
+}
+
+/** GET /profiles, and the answer of POST /profiles/active. */
+export interface ProfilesResponse {
+  active: string | null;
+  profiles: ProfileView[];
+  /** The settings revision this answer reflects (also in `x-sluice-revision`); a switch sends it as If-Match. */
+  revision: string;
+}
+
+/** POST /profiles/active: apply a profile (null: forget which one is active; the routing stays). */
+export interface ProfileActivate {
+  name: string | null;
 }
 
 export interface LoginUrlResponse {

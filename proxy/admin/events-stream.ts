@@ -1,5 +1,6 @@
 // GET /admin/api/events: the gateway's event bus as Server-Sent Events (request:start, a
-// request:end trimmed to safe metadata, ledger when rows are committed, alert), heartbeats, and clean teardown on disconnect or
+// request:end trimmed to safe metadata, ledger when rows are committed, alert, profile when
+// the active profile changed), heartbeats, and clean teardown on disconnect or
 // shutdown. Imports the bus and ledger types only; never express.
 import type { ServerResponse } from 'node:http';
 import type { EventBus } from '../events.js';
@@ -73,6 +74,7 @@ export function createEventStreams(bus: EventBus, opts: { heartbeatMs?: number }
         bus.on('request:end', (r) => send('request:end', toRequestEndEvent(r))),
         bus.on('ledger:flush', (f) => send('ledger', f)),
         bus.on('alert', (a) => send('alert', a)),
+        bus.on('profile:switch', (p) => send('profile', { name: p.name, previous: p.previous, ts: p.ts })),
       ];
       // An SSE comment: keeps proxies and idle timers from closing a quiet stream.
       const beat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);

@@ -17,6 +17,7 @@ import type { AdminDeps } from './deps.js';
 import { createEventStreams } from './events-stream.js';
 import { listKeys, mountConfigRoutes } from './routes-config.js';
 import { mountLedgerRoutes } from './routes-ledger.js';
+import { mountProfileRoutes } from './routes-profiles.js';
 import { mountProviderRoutes } from './routes-providers.js';
 import { mountRoutingRoutes } from './routes-routing.js';
 import { mountToolRoutes } from './routes-tools.js';
@@ -158,6 +159,7 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
     mountToolRoutes(api, deps);
     mountRoutingRoutes(api, deps);
     mountProviderRoutes(api, deps);
+    mountProfileRoutes(api, deps);
 
     api.use((req: Request) => {
       throw new AdminError('ADMIN_NOT_FOUND', `${req.method} ${req.originalUrl.split('?', 1)[0]!.slice(0, 200)} is not an admin API route.`);

@@ -11,7 +11,8 @@
 // only adds providers, and a profile whose provider differs from the configured one of the same
 // name is refused (ProfileConflictError) instead of changing it under requests in flight.
 import { GatewayError, InvalidRequestError } from '../errors.js';
-import type { Settings } from '../store/settings.js';
+import type { EventBus } from '../events.js';
+import type { Settings, SettingsStore } from '../store/settings.js';
 import { ProfileSchema, ProfilesFileSchema, PROFILE_NAME, type Profile, type ProfilesFile } from './schema.js';
 
 export { ProfileSchema, ProfilesFileSchema, ProfilesSettingsSchema, type Profile, type ProfilesFile, type ProfilesSettings } from './schema.js';
@@ -166,4 +167,19 @@ export function importProfiles(draft: Settings, file: ProfilesFile, opts: { repl
   if (clash.length && !opts.replace) throw new ProfileConflictError(`Profile${clash.length > 1 ? 's' : ''} ${clash.map((n) => `"${n}"`).join(', ')} already exist${clash.length > 1 ? '' : 's'}; nothing was imported. Import with --replace to overwrite.`);
   for (const n of names) p.list[n] = structuredClone(file.profiles[n]!);
   return names;
+}
+
+/**
+ * Emits `profile:switch` on the bus whenever the active profile changes or a profile is applied
+ * again (its routing restored), whichever surface did it: the admin API, the CLI through it, the
+ * tray's own write, or a hand edit the gateway reloads. Returns the stop function.
+ */
+export function emitProfileSwitches(settings: SettingsStore, bus: EventBus, now: () => number = Date.now): () => void {
+  return settings.onChange((next, prev) => {
+    const a = (next as Partial<WithProfiles>).profiles?.active ?? null;
+    const b = (prev as Partial<WithProfiles>).profiles?.active ?? null;
+    const reapplied = a !== null && a === b && canonical(next.routing) !== canonical(prev.routing)
+      && canonical(next.routing) === canonical((next as WithProfiles).profiles.list[a]?.routing);
+    if (a !== b || reapplied) bus.emit('profile:switch', { name: a, previous: b, ts: now() });
+  });
 }

@@ -267,6 +267,12 @@ export interface SettingsStore {
    * This store's own writes are not reported. Returns the stop function.
    */
   watch(handlers: { onApplied?: () => void; onInvalid: (err: SettingsError) => void }): () => void;
+  /**
+   * Called after get() changed (this store's write, a reload of another process's or a hand
+   * edit), with the settings before and after, synchronously; the two may hold equal content
+   * (a re-read). Returns the unsubscribe function.
+   */
+  onChange(listener: (next: Settings, prev: Settings) => void): () => void;
 }
 
 /** A content hash of parsed settings: equal content, equal revision, in every process. */
@@ -318,6 +324,14 @@ export async function openSettings(dataDir: string): Promise<SettingsStore> {
     }
     return rev;
   };
+  const listeners = new Set<(next: Settings, prev: Settings) => void>();
+  /** Tells the listeners when db.data is no longer `prev`; a listener's throw never fails the write. */
+  const changed = (prev: Settings) => {
+    if (db.data === prev) return;
+    for (const l of [...listeners]) {
+      try { l(db.data, prev); } catch { /* a listener's own problem */ }
+    }
+  };
   let chain: Promise<unknown> = Promise.resolve();
   const queue = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn);
@@ -329,7 +343,9 @@ export async function openSettings(dataDir: string): Promise<SettingsStore> {
     if (m === null || m === mtimeMs) return false;
     // Remembered first: an invalid file is reported once, not on every later look.
     mtimeMs = m;
+    const prev = db.data;
     await db.read();
+    changed(prev);
     return true;
   };
 
@@ -340,19 +356,28 @@ export async function openSettings(dataDir: string): Promise<SettingsStore> {
     update(mutate, opts = {}) {
       const ctx = expected.getStore();
       return queue(() => withFileLock(file, async () => {
-        await db.read();
-        const want = opts.expectRevision ?? ctx?.revision;
-        if (want !== undefined && want !== revision()) throw new SettingsConflictError(revision());
-        const draft = structuredClone(db.data);
-        mutate(draft);
-        db.data = parseSettings(draft, file);
-        await db.write();
-        mtimeMs = await mtimeOf(file);
-        if (ctx) ctx.revision = revision();
-        return db.data;
+        const prev = db.data;
+        try {
+          await db.read();
+          const want = opts.expectRevision ?? ctx?.revision;
+          if (want !== undefined && want !== revision()) throw new SettingsConflictError(revision());
+          const draft = structuredClone(db.data);
+          mutate(draft);
+          db.data = parseSettings(draft, file);
+          await db.write();
+          mtimeMs = await mtimeOf(file);
+          if (ctx) ctx.revision = revision();
+          return db.data;
+        } finally {
+          changed(prev);
+        }
       }));
     },
     reloadIfChanged: () => queue(reload),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
     watch({ onApplied, onInvalid }) {
       let timer: NodeJS.Timeout | null = null;
       let closed = false;
