@@ -298,9 +298,22 @@ export function createPriceBook(table: PriceTable, overrides: PriceOverrides = {
     return found;
   };
 
+  // Every metered response looks its model up; the candidate spellings cost more than the
+  // rest of the costing, and a gateway sees a handful of model ids. Bounded for odd clients.
+  const resolved = new Map<string, string | null>();
+  const resolveCached = (modelId: string): string | null => {
+    let hit = resolved.get(modelId);
+    if (hit === undefined) {
+      hit = resolve(modelId);
+      if (resolved.size >= 1024) resolved.clear();
+      resolved.set(modelId, hit);
+    }
+    return hit;
+  };
+
   const lookup = (modelId: string): ModelPrice | null => {
     if (typeof modelId !== 'string' || modelId.trim() === '') return null;
-    const hit = resolve(modelId);
+    const hit = resolveCached(modelId);
     if (hit !== null) return toModelPrice(hit, entries.get(hit) as MutableEntry);
     return lookupGlob(modelId);
   };

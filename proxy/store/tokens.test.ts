@@ -154,3 +154,16 @@ test('a token created through another store instance verifies after a reload', a
   assert.equal(await s1.reloadIfChanged(), true);
   assert.equal(t1.verify(token)?.name, 'other-process');
 });
+
+test('a token verified before is refused once revoked, and carries new tags once they change', async () => {
+  const { tokens } = await fresh();
+  const { token } = await tokens.create('claude-code');
+  const other = await tokens.create('cursor');
+  for (let i = 0; i < 3; i++) assert.equal(tokens.verify(token)?.name, 'claude-code');
+  await tokens.setTags('claude-code', { team: 'infra' });
+  assert.deepEqual(tokens.verify(token)?.tags, { team: 'infra' });
+  await tokens.revoke('claude-code');
+  assert.equal(tokens.verify(token), null);
+  assert.equal(tokens.verify(other.token)?.name, 'cursor');
+  assert.equal(tokens.verify(`${other.token}x`), null);
+});
