@@ -589,3 +589,32 @@ test('profiles from the tray: switching under concurrent load never mixes two pr
     await beta.close();
   }
 });
+
+test('profiles: a switch made outside the tray (the admin API, as the window and the CLI use) notifies and re-checks the menu; the tray\'s own does not notify twice', async () => {
+  const profile = (provider: string) => ({ providers: { [provider]: { type: 'anthropic-compatible', baseUrl: 'http://127.0.0.1:9', discoverModels: false } }, routing: { rules: [{ name: 'all', match: {}, target: { provider, model: `model-${provider}` } }] } });
+  const h = await harness({
+    env: { SLUICE_ALPHA_API_KEY: 'alpha-key-FAKE', SLUICE_BETA_API_KEY: 'beta-key-FAKE' },
+    prepare: async (dataDir) => {
+      const st = await openSettings(dataDir);
+      await st.update((s) => { s.profiles.list = ProfilesSettingsSchema.parse({ list: { Alpha: profile('alpha'), Beta: profile('beta') } }).list; });
+    },
+  });
+  try {
+    await h.app.start();
+    const gw = h.app.gateway()!;
+    await h.app.dispatch({ type: 'use-profile', name: 'Alpha' });
+    const switched = () => h.rec.notifications.filter((n) => n.title === 'Sluice: profile switched');
+    assert.equal(switched().length, 1, 'the tray\'s own switch notifies once');
+    const rt = JSON.parse(await readFile(join(h.dataDir, 'admin.json'), 'utf8')) as { token: string };
+    const r = await fetch(`${gw.url}/admin/api/profiles/active`, {
+      method: 'POST', headers: { authorization: `Bearer ${rt.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Beta' }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    assert.deepEqual(switched().at(-1), { title: 'Sluice: profile switched', body: '“Beta” is active (switched outside the tray menu). The next request uses it.' });
+    assert.equal(switched().length, 2);
+    assert.equal(item(lastMenu(h.rec), 'profiles')!.label, 'Profile: Beta', 'the menu follows without a refresh');
+    assert.equal(item(lastMenu(h.rec), 'profile-Beta')!.checked, true);
+  } finally {
+    await h.cleanup();
+  }
+});

@@ -2,7 +2,7 @@
 // autostart and tool restore, over an injected Electron facade. Never imports 'electron' itself.
 import { join } from 'node:path';
 import { createGateway, type Gateway, type GatewayOptions } from '../proxy/gateway.js';
-import type { AlertEvent } from '../proxy/events.js';
+import type { AlertEvent, ProfileSwitchEvent } from '../proxy/events.js';
 import type { Logger } from '../proxy/log.js';
 import { localDay, systemTzOffset, type TzOffset } from '../proxy/ledger/index.js';
 import { createMemorySecretStore, type SecretStore } from '../proxy/store/secrets.js';
@@ -23,7 +23,7 @@ import type { BrowserWindowApi, ElectronFacade, MenuItemOptions, PreventableEven
 import { registerIpc } from './ipc-guard.js';
 import type { IpcHandlers } from './ipc-contract.js';
 import {
-  buildTrayMenu, clockTime, trayIconFile, trayState, trayTooltip,
+  buildTrayMenu, clockTime, profileSwitchNotice, trayIconFile, trayState, trayTooltip,
   type LedgerHealth, type MenuEntry, type SpendToday, type ToolRow, type TrayAction, type TrayState, type TrayView, type UpstreamHealth,
 } from './tray-model.js';
 import { decideToggleOff, planToggleOff, planToggleOn, rememberSuspended, toggleOffChoice } from './tool-restore.js';
@@ -198,6 +198,15 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     await e.dialog.showMessageBox({ type: 'error', title: 'Sluice', message: title, detail: message, buttons: ['OK'], noLink: true });
   };
 
+  // A switch made in the window, the CLI or settings.json: say so and re-check the menu. The
+  // gateway emits the event inside the settings write, so the tray's own switch is still `ownSwitch`.
+  let ownSwitch: string | null = null;
+  const onProfileSwitch = (e: ProfileSwitchEvent) => {
+    const text = profileSwitchNotice(e, ownSwitch);
+    if (text) notify(text.title, text.body);
+    render();
+  };
+
   const onAlert = (a: AlertEvent) => {
     alerts.unshift(a);
     alerts.length = Math.min(alerts.length, MAX_ALERTS);
@@ -294,7 +303,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
       startError = null;
       breakerOpen = false;
       lastUpstream = null;
-      unsubscribe = [g.events.on('alert', onAlert), g.events.on('request:end', scheduleSpendRefresh)];
+      unsubscribe = [g.events.on('alert', onAlert), g.events.on('request:end', scheduleSpendRefresh), g.events.on('profile:switch', onProfileSwitch)];
       if (admin.ok) {
         // `sluice open` in a terminal finds this gateway through the file the admin extension
         // writes (proxy/admin/cli-open.ts reads `<dataDir>/admin.json`); it is removed on close.
@@ -484,11 +493,14 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
   const useProfile = (name: string) => exclusive(async () => {
     const g = gw;
     if (!g) return;
+    ownSwitch = name;
     try {
       await g.settings.update((s) => applyProfile(s, name));
       notify('Sluice: profile switched', `“${name}” is active. The next request uses it.`);
     } catch (err) {
       await showError(`Could not switch to profile “${name}”`, err);
+    } finally {
+      ownSwitch = null;
     }
   });
 

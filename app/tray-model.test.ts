@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlertEvent } from '../proxy/events.js';
 import {
-  alertLabel, buildTrayMenu, clockTime, formatUsd, ledgerWarning, spendLabel, statusLine, trayIconFile, trayState, trayTooltip,
+  alertLabel, buildTrayMenu, clockTime, formatUsd, ledgerWarning, profileSwitchNotice, spendLabel, statusLine, trayIconFile, trayState, trayTooltip,
   TRAY_STATES, type MenuEntry, type TrayView,
 } from './tray-model.js';
 
@@ -251,4 +251,15 @@ test('a ledger that cannot write: degraded, said in the status line, tooltip and
   assert.equal(find(buildTrayMenu(view({ ledger: { ok: true, pending: 0, dropped: 0 } }), fmt), 'ledger-warning'), undefined);
   assert.equal(find(buildTrayMenu(view(), fmt), 'ledger-warning'), undefined);
   assert.equal(find(buildTrayMenu(view({ ledger: { ok: true, pending: 0, dropped: 1 } }), fmt), 'ledger-warning')?.label, '! 1 request never recorded: the disk refused writes');
+});
+
+test('profile switch notice: switches made elsewhere notify, the tray\'s own switch does not (it notified already)', () => {
+  assert.deepEqual(profileSwitchNotice({ name: 'Beta', previous: 'Alpha' }, null),
+    { title: 'Sluice: profile switched', body: '“Beta” is active (switched outside the tray menu). The next request uses it.' });
+  assert.equal(profileSwitchNotice({ name: 'Beta', previous: 'Alpha' }, 'Beta'), null, 'own switch');
+  assert.notEqual(profileSwitchNotice({ name: 'Alpha', previous: 'Beta' }, 'Beta'), null, 'another switch while the tray applies its own');
+  assert.deepEqual(profileSwitchNotice({ name: null, previous: 'Alpha' }, null),
+    { title: 'Sluice: no profile active', body: '“Alpha” is no longer the active profile; the routing stays as it is.' });
+  assert.equal(profileSwitchNotice({ name: null, previous: null }, null), null);
+  assert.match(profileSwitchNotice({ name: 'x'.repeat(64), previous: null }, null)!.body, /^“x{59}…” is active/);
 });

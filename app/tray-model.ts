@@ -226,6 +226,19 @@ function toolsSubmenu(v: TrayView): MenuEntry[] {
   });
 }
 
+/**
+ * The notification for a profile switch the gateway reported (`profile:switch`), or null when it
+ * is this tray's own switch (`own`: the profile the tray is applying right now; it notifies that
+ * itself) or nothing changed that a person would want to hear about.
+ */
+export function profileSwitchNotice(e: { name: string | null; previous: string | null }, own: string | null): { title: string; body: string } | null {
+  if (own !== null && e.name === own) return null;
+  if (e.name === null) {
+    return e.previous === null ? null : { title: 'Sluice: no profile active', body: `“${clip(e.previous, 60)}” is no longer the active profile; the routing stays as it is.` };
+  }
+  return { title: 'Sluice: profile switched', body: `“${clip(e.name, 60)}” is active (switched outside the tray menu). The next request uses it.` };
+}
+
 /** One checked item per profile; choosing one applies it through the running gateway. */
 export function profilesSubmenu(v: Pick<TrayView, 'profiles' | 'busy'>): MenuEntry[] {
   if (!v.profiles) return [{ kind: 'item', id: 'profiles-off', label: 'Turn the proxy on to switch profiles', enabled: false }];
