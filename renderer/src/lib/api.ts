@@ -2,7 +2,7 @@
 // type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
 import type {
   AbReport, AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
-  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ProvidersResponse, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
+  GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ProfilesResponse, ProvidersResponse, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
   SettingsPatch, SettingsView, StatusResponse, TeamBudgetView, TeamReport, TeamReportBy, TeamStatusView, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
 } from '../../../proxy/admin/api-types.js';
@@ -47,7 +47,7 @@ export interface ApiOptions {
 export const SETTINGS_STALE = 'SETTINGS_REVISION_STALE';
 
 /** Reads whose answer a page edits and saves back: their revision is the one a save is based on. */
-const SETTINGS_READS = /^\/(settings|tokens|routing|control\/config)(\?|$)/;
+const SETTINGS_READS = /^\/(settings|tokens|routing|profiles|control\/config)(\?|$)/;
 
 export const API_PREFIX = '/admin/api';
 
@@ -126,6 +126,10 @@ export function createApi(opts: ApiOptions = {}) {
     /** The whole ordered rule list; the gateway validates it like the settings file. */
     saveRoutingRules: (rules: RouteRule[]) => call<RoutingView>('PUT', '/routing/rules', { rules }),
     abReport: (q: { rule?: string; since?: string }, signal?: AbortSignal) => call<AbReport>('GET', `/routing/ab${queryString(q)}`, undefined, signal),
+    /** Profiles (names and counts; never provider entries or keys) with the settings revision. */
+    profiles: (signal?: AbortSignal) => call<ProfilesResponse>('GET', '/profiles', undefined, signal),
+    /** One click: applies the profile to the next request (null: none active). A stale page gets 409. */
+    useProfile: (name: string | null) => call<ProfilesResponse>('POST', '/profiles/active', { name }),
     /** The team extension (a shared PostgreSQL ledger): status needs no database, report and budgets read it. */
     team: {
       status: (signal?: AbortSignal) => call<TeamStatusView>('GET', '/team/status', undefined, signal),

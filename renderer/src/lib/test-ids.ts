@@ -178,4 +178,10 @@ export const T = {
   settingOrigins: 'setting-origins',
   settingsSave: 'settings-save',
   settingsSaved: 'settings-saved',
+
+  profileSwitcher: 'profile-switcher',
+  profileOption: (name: string) => `profile-option-${name}`,
+  profileActive: 'profile-active',
+  profileNotice: 'profile-notice',
+  profileChip: 'profile-chip',
 } as const;
