@@ -5,7 +5,7 @@ import { openLedger, type Ledger, type ReconcileReasonKind, type ReportBy, type 
 import { importClaudeCodeTranscripts } from './ledger/import-claude-code.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides } from './pricing/index.js';
 import { openSettings } from './store/settings.js';
-import { formatCost as formatUsdCost, formatDuration, formatInt, formatTokens, formatUsd, shortModel } from './format.js';
+import { formatCost as formatUsdCost, formatDuration, formatInt, formatTokens, formatUsd, modelsLabel, shortModel } from './format.js';
 import { cut, renderTable, TABLE_WIDTH, useColor, wrap, type Column } from './cli-table.js';
 import { requestStory } from './ledger/explain.js';
 
@@ -87,7 +87,7 @@ export function stats(io: LedgerCliIo, dataDir: string, o: { by?: string; since?
         (s.sessionId.startsWith('nosession:') ? '(no session)' : s.sessionId) + (s.imported && !s.viaGateway ? ' (imported)' : ''),
         new Date(s.lastSeen).toISOString().slice(0, 16).replace('T', ' '),
         s.tool,
-        s.models.map(shortModel).join(','),
+        modelsLabel(s.models, s.modelAliases),
         ...sumCells(s),
       ])));
     } else {

@@ -1,7 +1,7 @@
 // The shared formatter, table-driven: every number the CLI and the dashboard print goes through it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { approx, estimateBadge, estimatedShare, formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from './format.js';
+import { approx, estimateBadge, estimatedShare, modelsLabel, formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from './format.js';
 
 test('tokens: exact below 10,000, three significant digits above, zeros never dropped from whole numbers', () => {
   const table: [number, string][] = [
@@ -91,4 +91,11 @@ test('estimates: marked with ≈, a badge that says why, and the share of a tota
   assert.equal(estimatedShare(0, 40), '');
   assert.equal(estimatedShare(2, 40), '≈ 2 of 40 billed responses estimated (5%)');
   assert.equal(estimatedShare(1, 3), '≈ 1 of 3 billed responses estimated (33.3%)');
+});
+
+test('a session\'s models: each served model once, the model asked for beside it where routing changed it', () => {
+  assert.equal(modelsLabel(['claude-sonnet-4-5-20250929'], { 'claude-sonnet-4-5-20250929': ['claude-sonnet-4-5'] }), 'sonnet-4-5', 'a dated id is the same model');
+  assert.equal(modelsLabel(['claude-haiku-4-5', 'claude-sonnet-4-5'], { 'claude-haiku-4-5': ['claude-opus-4-6', 'claude-haiku-4-5-20251001'] }), 'haiku-4-5 (asked opus-4-6), sonnet-4-5');
+  assert.equal(modelsLabel(['claude-haiku-4-5'], { 'claude-haiku-4-5': ['claude-opus-4-6'] }, false), 'claude-haiku-4-5 (asked claude-opus-4-6)');
+  assert.equal(modelsLabel([], undefined), '');
 });

@@ -117,3 +117,16 @@ export function estimatedShare(estimatedRequests: number, billedRequests: number
   if (estimatedRequests <= 0) return '';
   return `≈ ${int.format(estimatedRequests)} of ${int.format(billedRequests)} billed responses estimated (${formatPercent(billedRequests > 0 ? estimatedRequests / billedRequests : null)})`;
 }
+
+/**
+ * A session's models, each served model once with the ids it was asked for beside it where
+ * routing changed the model ("haiku-4-5 (asked opus-4-6), sonnet-4-5"); an alias that only
+ * adds or drops the date stamp is the same model and is not shown. `short`: ids via shortModel.
+ */
+export function modelsLabel(models: readonly string[], aliases: Readonly<Record<string, readonly string[]>> | undefined, short = true): string {
+  const name = (m: string) => (short ? shortModel(m) : m);
+  return models.map((m) => {
+    const asked = (aliases?.[m] ?? []).filter((a) => shortModel(a) !== shortModel(m)).map(name);
+    return asked.length > 0 ? `${name(m)} (asked ${asked.join(', ')})` : name(m);
+  }).join(', ');
+}

@@ -380,7 +380,40 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
     // The session id breaks ties so pages never overlap or skip rows.
     const rows = stmt(`SELECT s.${SESSION_COLS.join(', s.')}, ${MODELS_SQL} FROM ${ALL_SESSIONS} s ${w} ORDER BY ${SORT_SQL[sort]} ${dir}, s.session_id ${dir} LIMIT ? OFFSET ?`)
       .all(...params, limit, offset) as Raw[];
-    return { total, sessions: rows.map(sessionOf) };
+    return { total, sessions: withServedModels(rows.map(sessionOf)) };
+  };
+
+  // `session_models` holds every id a session's rows named, requested and served alike (so a
+  // search finds either); what a person reads is each model that served it, once, with the ids
+  // it was asked for by where those differ (an alias, a dated id, a routing rule). Read from the
+  // session's rows, for the sessions of one page only, sorted by id as before. "No session"
+  // groups keep the plain list.
+  const pairsSql = `SELECT session_id, coalesce(served_model, requested_model) AS served, requested_model AS requested, min(ts_start) AS first
+    FROM requests WHERE session_id IN (SELECT value FROM json_each(?)) AND coalesce(served_model, requested_model) IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 4, 2, 3`;
+  const withServedModels = (sessions: SessionSummary[]): SessionSummary[] => {
+    const ids = sessions.filter((x) => parseNoSessionId(x.sessionId) === null).map((x) => x.sessionId);
+    if (ids.length === 0) return sessions;
+    const by = new Map<string, { models: string[]; aliases: Record<string, string[]> }>();
+    for (const r of stmt(pairsSql).all(JSON.stringify(ids)) as Raw[]) {
+      const sid = r.session_id as string;
+      const served = r.served as string;
+      const requested = sOrNull(r.requested);
+      let e = by.get(sid);
+      if (e === undefined) by.set(sid, (e = { models: [], aliases: {} }));
+      if (!e.models.includes(served)) e.models.push(served);
+      if (requested !== null && requested !== served) {
+        const list = (e.aliases[served] ??= []);
+        if (!list.includes(requested)) list.push(requested);
+      }
+    }
+    for (const x of sessions) {
+      const e = by.get(x.sessionId);
+      if (e === undefined) continue;
+      x.models = e.models.sort();
+      if (Object.keys(e.aliases).length > 0) x.modelAliases = e.aliases;
+    }
+    return sessions;
   };
 
   const getSession = (id: string, page: { limit?: number; offset?: number } = {}): SessionDetail | null => {
@@ -396,7 +429,7 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
       return { session: sessionOf(row), requests: withAttempts(requests) };
     }
     const requests = stmt('SELECT * FROM requests WHERE session_id = ? ORDER BY ts_start, id LIMIT ? OFFSET ?').all(id, limit, offset) as Raw[];
-    return { session: sessionOf(row), requests: withAttempts(requests) };
+    return { session: withServedModels([sessionOf(row)])[0]!, requests: withAttempts(requests) };
   };
 
   /** Attempts for many requests in one statement (ids passed as one JSON array, so one cached plan). */

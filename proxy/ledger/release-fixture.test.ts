@@ -63,8 +63,19 @@ test('a better-sqlite3 ledger of the previous release opens unchanged under node
       assert.ok((dump.totals as { costUsd: number }).costUsd > 9007, 'the fixture sums past 2^53 pico-dollars');
       const now = l.listSessions({ limit: 1000, sort: 'cost' });
       const named = now.sessions.filter((s) => dump.sessions.sessions.some((d) => d.sessionId === s.sessionId));
-      assertIncludes(normal(named), dump.sessions.sessions);
-      assertIncludes(normal(l.getSession('cc-session-1')), dump.session1);
+      // v0.1 listed every model id a session's rows named; now each served model is listed once
+      // and the ids it was asked for sit beside it (issue 24). The same ids, grouped.
+      type S = { sessionId: string; models: string[]; modelAliases?: Record<string, string[]> };
+      const sameIds = (now: S, then: S) => {
+        assert.deepEqual([...new Set([...now.models, ...Object.values(now.modelAliases ?? {}).flat()])].sort(), [...then.models].sort(), `${then.sessionId} models`);
+        assert.ok(now.models.every((m) => then.models.includes(m)));
+      };
+      const withoutModels = <T extends { models?: unknown }>(x: T) => { const { models: _m, ...rest } = x; return rest; };
+      assertIncludes(normal(named), (dump.sessions.sessions as S[]).map(withoutModels));
+      for (const then of dump.sessions.sessions as S[]) sameIds(named.find((s) => s.sessionId === then.sessionId)!, then);
+      const s1 = dump.session1 as { session: S };
+      assertIncludes(normal(l.getSession('cc-session-1')), { ...s1, session: withoutModels(s1.session) });
+      sameIds(l.getSession('cc-session-1')!.session, s1.session);
       assert.ok(l.getSession('cc-session-1')!.requests.every((r) => r.estimated === null), 'old rows are exact, not estimates');
       assertIncludes(normal(l.report({ by: 'day' })), dump.reportByDay);
       assertIncludes(normal(l.report({ by: 'model' })), dump.reportByModel);

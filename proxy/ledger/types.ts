@@ -162,7 +162,16 @@ export interface SessionSummary extends UsageSums {
   lastSeen: number;
   tool: string;
   project: string | null;
+  /**
+   * Each model that served the session, once, sorted (a request no model served counts under
+   * the model it asked for). "No session" groups list every id named.
+   */
   models: string[];
+  /**
+   * Per served model, the other ids requests asked for and got it (an alias or undated id, or a
+   * model a routing rule changed); absent when every request got the model it named.
+   */
+  modelAliases?: Record<string, string[]>;
   imported: boolean;
   viaGateway: boolean;
   /** When the session's first prompt was written, from Claude Code's transcript (admin API only; null when unknown). */

@@ -2,7 +2,7 @@
 // come from the one formatter the CLI also uses, proxy/format.ts; dates and times live here.
 // Locale-pinned (en-US), so the screenshots and tests read the same everywhere.
 
-export { approx, estimateBadge, estimatedShare, formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from '../../../proxy/format.js';
+export { approx, estimateBadge, estimatedShare, modelsLabel, formatCost, formatDuration, formatInt, formatPercent, formatTokens, formatUsd, projectName, shortId, shortModel, shortProject } from '../../../proxy/format.js';
 export { requestStory, type StoryStep } from '../../../proxy/ledger/explain.js';
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then the date. */
