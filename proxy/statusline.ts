@@ -1,7 +1,7 @@
 // `sluice statusline`: the command Claude Code's `statusLine` setting runs. Reads the JSON Claude
 // Code writes on stdin, prints one line from the ledger: the session's metered cost, today's
-// total, budget left, cache hit rate, the route when it differs from the requested model, and a
-// marker when the gateway is off or the session does not go through Sluice.
+// total, budget left, cache hit rate, the active profile, the route when it differs from the
+// requested model, and a marker when the gateway is off or the session does not go through Sluice.
 //
 // It asks the running gateway (found through the runtime file `serve` publishes, with its local
 // admin token, over loopback); without one it reads the ledger file read-only. It never fails
@@ -30,6 +30,8 @@ export interface FactSource {
   costOfDays(since: string, until: string): Promise<{ costUsd: number | null; unpricedRequests: number }>;
   /** The budgets set in Sluice (nulls: not set). */
   budgets(): Promise<{ dailyUsd: number | null; monthlyUsd: number | null; sessionUsd: number | null }>;
+  /** The active profile's name (null: none); absent: this source cannot tell. */
+  profile?(): Promise<string | null>;
   close(): void;
 }
 
@@ -71,15 +73,22 @@ export interface StatusFacts {
   cacheHit: number | null;
   /** Where the session's latest request went, when that differs from what was asked for. */
   route: string | null;
+  /** The active profile (`sluice profile use NAME`), or null when none is. */
+  profile: string | null;
 }
+
+/** A profile name as settings allow it (proxy/profiles/schema.ts); anything else is not printed. */
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,63}$/;
+const profileName = (v: unknown): string | null => (typeof v === 'string' && PROFILE_NAME.test(v) ? v : null);
 
 /** Everything the line shows, from one source. */
 export async function gatherFacts(src: FactSource, input: StatusInput, now: number, tz: TzOffset = systemTzOffset): Promise<StatusFacts> {
   const today = localDay(now, tz);
-  const [session, day, budgets] = await Promise.all([
+  const [session, day, budgets, profile] = await Promise.all([
     input.sessionId === null ? Promise.resolve(null) : src.session(input.sessionId),
     src.costOfDays(today, today),
     src.budgets(),
+    src.profile ? src.profile() : Promise.resolve(null),
   ]);
   const s = session?.summary ?? null;
   const lefts: { leftUsd: number; name: 'daily' | 'monthly' | 'session' }[] = [];
@@ -111,6 +120,7 @@ export async function gatherFacts(src: FactSource, input: StatusInput, now: numb
     budget,
     cacheHit: prompt > 0 ? s!.cacheReadTokens / prompt : null,
     route,
+    profile: profileName(profile),
   };
 }
 
@@ -128,6 +138,7 @@ export function renderStatusLine(f: StatusFacts, color: boolean): string {
     parts.push(p(over ? `${f.budget.name} budget spent` : `${formatUsd(f.budget.leftUsd)} left ${f.budget.name}`, over ? 'red' : f.budget.leftUsd < 1 ? 'yellow' : null));
   }
   if (f.cacheHit !== null) parts.push(`cache ${formatPercent(f.cacheHit, 0)}`);
+  if (f.profile !== null) parts.push(`profile ${p(f.profile, 'bold')}`);
   if (f.route !== null) parts.push(p(`→ ${f.route}`, 'yellow'));
   return parts.join(p(' · ', 'dim'));
 }
@@ -219,6 +230,10 @@ export function gatewaySource(rt: Runtime, timeoutMs = 500): FactSource {
       const b = await orNull(get<Partial<Record<'dailyUsd' | 'monthlyUsd' | 'sessionUsd', unknown>>>('/control/budgets'));
       return budgetsOf(b);
     },
+    async profile() {
+      const r = await orNull(get<{ active?: unknown }>('/profiles'));
+      return profileName(r?.active);
+    },
     close() {},
   };
 }
@@ -238,6 +253,15 @@ function sumCosts(rows: { costUsd: number | null; unpricedRequests: number; bill
 function budgetsOf(b: Partial<Record<'dailyUsd' | 'monthlyUsd' | 'sessionUsd', unknown>> | null | undefined) {
   const v = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : null);
   return { dailyUsd: v(b?.dailyUsd), monthlyUsd: v(b?.monthlyUsd), sessionUsd: v(b?.sessionUsd) };
+}
+
+/** settings.json, read as plain JSON and never written (the gateway validates it; a bad file shows nothing from it). */
+function settingsFile(dataDir: string): { control?: { budgets?: Record<string, unknown> }; profiles?: { active?: unknown; list?: unknown } } | null {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as ReturnType<typeof settingsFile>;
+  } catch {
+    return null;
+  }
 }
 
 /** The ledger file opened read-only (no migration, no write lock); null when there is none. */
@@ -263,13 +287,13 @@ export function ledgerSource(dataDir: string, tz: TzOffset = systemTzOffset): Fa
       return { costUsd: t.costUsd, unpricedRequests: t.unpricedRequests };
     },
     async budgets() {
-      // settings.json, read as plain JSON (the gateway validates it; a bad file shows no budget).
-      try {
-        const s = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as { control?: { budgets?: Record<string, unknown> } };
-        return budgetsOf(s.control?.budgets);
-      } catch {
-        return budgetsOf(null);
-      }
+      return budgetsOf(settingsFile(dataDir)?.control?.budgets);
+    },
+    async profile() {
+      const p = settingsFile(dataDir)?.profiles;
+      // Only a profile the file still lists (a deleted one is not active).
+      const name = profileName(p?.active);
+      return name !== null && p?.list && typeof p.list === 'object' && Object.hasOwn(p.list, name) ? name : null;
     },
     close() { db.close(); },
   };

@@ -4,7 +4,7 @@
 // (asked over loopback with the admin runtime file).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLedger } from '../proxy/ledger/ledger.js';
 import { localDay, systemTzOffset } from '../proxy/ledger/dates.js';
@@ -95,6 +95,25 @@ test('gateway down: the line comes from the ledger file, read-only, marked off',
   assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), line, 'the same text, coloured');
 });
 
+test('gateway down: the active profile comes from settings.json, read and never written; a deleted one is not shown', { timeout: 30_000 }, async () => {
+  const file = join(dataDir, 'settings.json');
+  const text = `${JSON.stringify({ profiles: { active: 'Background on Haiku', list: { 'Background on Haiku': {} } } }, null, 2)}\n`;
+  await writeFile(file, text);
+  try {
+    const line = oneLine(await runSluice(['statusline'], env({ NO_COLOR: '1' }), input(SESSION)));
+    assert.match(line, /^Sluice · off · /);
+    assert.ok(line.includes(' · profile Background on Haiku'), line);
+    assert.equal(await readFile(file, 'utf8'), text, 'settings.json untouched');
+
+    await writeFile(file, `${JSON.stringify({ profiles: { active: 'Gone', list: {} } })}\n`);
+    assert.doesNotMatch(oneLine(await runSluice(['statusline'], env({ NO_COLOR: '1' }), input(SESSION))), /profile/);
+    await writeFile(file, `${JSON.stringify({ profiles: { active: '\u001b[31mEvil', list: { '\u001b[31mEvil': {} } } })}\n`);
+    assert.doesNotMatch(oneLine(await runSluice(['statusline'], env({ NO_COLOR: '1' }), input(SESSION))), /profile|\x1b/, 'a name settings would refuse is never printed');
+  } finally {
+    await rm(file, { force: true });
+  }
+});
+
 test('missing, unknown and garbage input still prints one plain line and exits 0', { timeout: 30_000 }, async () => {
   for (const stdin of ['', '{}', 'garbage', '{"session_id": {"x": 1}}', input('no-such-session')]) {
     const line = oneLine(await runSluice(['statusline', '--some-future-flag'], env({ NO_COLOR: '1' }), stdin));
@@ -123,7 +142,7 @@ test('errors never fail the render: exit 0, a short plain line, empty stderr', {
 });
 
 test('gateway up: asked over loopback with the admin runtime file; budget left; bypass marker', { timeout: 60_000 }, async () => {
-  await writeFile(join(dataDir, 'settings.json'), `${JSON.stringify({ control: { budgets: { dailyUsd: 5 } } }, null, 2)}\n`);
+  await writeFile(join(dataDir, 'settings.json'), `${JSON.stringify({ control: { budgets: { dailyUsd: 5 } }, profiles: { active: 'Anthropic direct', list: { 'Anthropic direct': {} } } }, null, 2)}\n`);
   let gw: ServeProcess | null = null;
   try {
     gw = await startSluiceServe(env({ SLUICE_ANTHROPIC_API_KEY: 'sk-ant-api03-FAKE', SLUICE_ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' }));
@@ -133,6 +152,7 @@ test('gateway up: asked over loopback with the admin runtime file; budget left; 
     assert.ok(line.includes(`session ${expect.session}`), line);
     assert.ok(line.includes(`today ${expect.today}`), line);
     assert.ok(line.includes(`${formatUsd(5 - expect.todayUsd)} left daily`), `budget left: ${line}`);
+    assert.ok(line.includes(' · profile Anthropic direct'), `the gateway's active profile: ${line}`);
 
     const unknown = oneLine(await runSluice(['statusline'], env({ NO_COLOR: '1' }), input('never-through-sluice')));
     assert.match(unknown, /^Sluice · not via Sluice · today /, unknown);
