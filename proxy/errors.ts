@@ -11,7 +11,7 @@
 export class GatewayError extends Error {
   readonly code: string;
   readonly status: number;
-  /** The `error.type` in the envelope; always starts with `gateway_`. */
+  /** The `error.type` in the envelope; starts with `gateway_` except `billing_error` (a budget; clients act on it). */
   readonly type: string;
   readonly retryable: boolean;
   /**

@@ -143,7 +143,7 @@ test('with a gateway running, CLI changes apply to its next request', { timeout:
     assert.equal((await ask(keep, 32_000)).status, 200);
     const r = await cli(['budget', 'set', 'daily', '0.01']);
     assert.equal(r.code, 0, r.stderr);
-    assertEnvelope(await ask(keep, 32_000), 402, 'GATEWAY_BUDGET_EXCEEDED');
+    assertEnvelope(await ask(keep, 32_000), 429, 'GATEWAY_BUDGET_EXCEEDED');
     const c = await cli(['budget', 'clear', 'daily']);
     assert.equal(c.code, 0, c.stderr);
     assert.equal((await ask(keep, 32_000)).status, 200);

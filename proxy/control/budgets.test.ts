@@ -16,7 +16,9 @@ test('reservations count against the limit until settled; settle is idempotent',
   const b = e.reserve([limit()], 4 * USD, T);
   assert.throws(() => e.reserve([limit()], 4 * USD, T), (err: unknown) => {
     assert.ok(err instanceof BudgetExceededError);
-    assert.equal(err.status, 402);
+    assert.equal(err.status, 429);
+    assert.equal(err.type, 'billing_error');
+    assert.equal(err.headers['x-should-retry'], 'false');
     assert.equal(err.budget, 'daily');
     assert.match(err.message, /\$8\.00 is reserved by 2 request\(s\) in flight/);
     assert.match(err.message, /sluice budget set daily <usd>/);

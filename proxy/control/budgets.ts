@@ -9,6 +9,7 @@
 // which is 0 whenever the estimate (see estimate.ts) is an upper bound. Rows the gateway did not
 // meter (metering off) settle at 0, so budgets need metering on.
 import { BudgetExceededError } from './errors.js';
+import { budgetRefusalHeaders, budgetRefusalLead } from './unified-limits.js';
 import { picoToUsd } from '../pricing/index.js';
 
 export interface BudgetLimit {
@@ -23,6 +24,25 @@ export interface BudgetLimit {
   howToRaise: string;
   /** Settled spend of this budget in this period so far (the ledger); called once per period. */
   load(): number;
+  /** When the period ends, epoch ms, and that instant in the user's clock ("2026-03-11 00:00"); absent for `lifetime`. */
+  resetsAt?: number;
+  resetsLabel?: string;
+}
+
+/** How a refusal is shaped for this request: Claude Code's unified headers only on API-key traffic. */
+export interface RefusalContext {
+  now: number;
+  unified: boolean;
+}
+
+const PERIOD_NAMES: Record<number, 'daily' | 'monthly'> = { 10: 'daily', 7: 'monthly' };
+
+function inWords(ms: number): string {
+  const min = Math.max(1, Math.ceil(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${min % 60} min`;
+  return `${Math.round(h / 24)} days`;
 }
 
 export interface Reservation {
@@ -56,8 +76,11 @@ interface Entry {
 }
 
 export interface BudgetEngine {
-  /** Reserves `estimatePico` under every limit or throws BudgetExceededError naming the first that does not fit. */
-  reserve(limits: readonly BudgetLimit[], estimatePico: number, thresholds: readonly number[]): Reservation;
+  /**
+   * Reserves `estimatePico` under every limit or throws BudgetExceededError naming the first
+   * that does not fit: 429 billing_error, the period and its reset in the message, retry-after.
+   */
+  reserve(limits: readonly BudgetLimit[], estimatePico: number, thresholds: readonly number[], refusal?: RefusalContext): Reservation;
   /** Replaces the reservation by the real cost (0 when nothing was billed). Idempotent. */
   settle(r: Reservation, actualPico: number, thresholds: readonly number[]): void;
   status(): BudgetStatus[];
@@ -103,7 +126,7 @@ export function createBudgetEngine(opts: { onThreshold(c: ThresholdCrossing): vo
   };
 
   return {
-    reserve(limits, estimatePico, thresholds) {
+    reserve(limits, estimatePico, thresholds, refusal = { now: Date.now(), unified: false }) {
       const list = limits.map(entryFor);
       // Spend already in the ledger when a period is first seen may have crossed thresholds.
       for (const e of list) check(e, thresholds);
@@ -111,10 +134,17 @@ export function createBudgetEngine(opts: { onThreshold(c: ThresholdCrossing): vo
         const spent = e.settledPico + e.reservedPico;
         if (spent + estimatePico <= e.limit.limitPico) continue;
         const l = e.limit;
-        const why = e.settledPico >= l.limitPico
+        const reached = e.settledPico >= l.limitPico;
+        const why = reached
           ? `${formatUsd(e.settledPico)} of ${formatUsd(l.limitPico)} is spent`
           : `${formatUsd(e.settledPico)} is spent, ${formatUsd(e.reservedPico)} is reserved by ${e.inFlight} request(s) in flight, and this request may cost up to ${formatUsd(estimatePico)}`;
-        throw new BudgetExceededError(l.id, `Sluice refused this request: ${l.label} (${formatUsd(l.limitPico)}, ${l.period === 'lifetime' ? 'lifetime' : `period ${l.period}`}) would be exceeded: ${why}. To raise it: ${l.howToRaise}.`);
+        const resetsAt = l.period === 'lifetime' ? null : l.resetsAt ?? null;
+        const when = resetsAt === null ? '' : ` It resets ${l.resetsLabel ? `at ${l.resetsLabel} ` : ''}(in ${inWords(resetsAt - refusal.now)}).`;
+        const headers = budgetRefusalHeaders({
+          utilization: l.limitPico > 0 ? e.settledPico / l.limitPico : 1,
+          resetsAt, period: resetsAt === null ? null : PERIOD_NAMES[l.period.length] ?? null, now: refusal.now, unified: refusal.unified,
+        });
+        throw new BudgetExceededError(l.id, `${budgetRefusalLead(reached, resetsAt)} · Sluice refused this request: ${l.label} (${formatUsd(l.limitPico)}, ${l.period === 'lifetime' ? 'lifetime' : `period ${l.period}`}) would be exceeded: ${why}.${when} To raise it: ${l.howToRaise}.`, headers);
       }
       for (const e of list) { e.reservedPico += estimatePico; e.inFlight++; }
       return { estimatePico, keys: list.map((e) => `${e.id}@${e.period}`), done: false };

@@ -15,15 +15,19 @@ export class PolicyDeniedError extends GatewayError {
 }
 
 /**
- * A USD budget would be exceeded. 402 (Anthropic's `billing_error` status) because the SDKs and
- * Claude Code retry 408/409/429/5xx only: a 429 without retry-after would still be retried with
- * backoff (Claude Code: up to 10 times, minutes of silence) before the user sees anything, while
- * a 402 stops the turn and prints the message, which says how to raise the budget.
+ * A USD budget would be exceeded: 429 with `error.type: billing_error` and `x-should-retry: false`,
+ * the shape Claude Code (>= 2.1.225) shows natively for a gateway's spend cap ("The user's own
+ * cap on your gateway ... is reached"); the SDKs read x-should-retry and do not retry into the
+ * block, so the turn stops at once and prints the message (period, reset, how to raise it).
+ * `retry-after` is the seconds until the period resets (none for a budget without a reset).
+ * The one error type outside `gateway_*`: a client reads it. Headers come from the caller
+ * (budgetRefusalHeaders in unified-limits.ts), with Claude Code's unified-limit headers on
+ * API-key traffic only.
  */
 export class BudgetExceededError extends GatewayError {
   readonly budget: string;
-  constructor(budget: string, message: string) {
-    super('GATEWAY_BUDGET_EXCEEDED', 402, 'gateway_budget_exceeded', message);
+  constructor(budget: string, message: string, headers: Record<string, string> = {}) {
+    super('GATEWAY_BUDGET_EXCEEDED', 429, 'billing_error', message, { headers });
     this.budget = budget;
   }
 }

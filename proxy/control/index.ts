@@ -184,11 +184,13 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       const { day, month, dayRange, monthRange } = periodsAt(now());
       const b = cfg.budgets;
       const out: BudgetLimit[] = [];
+      const daily = { resetsAt: dayRange.until, resetsLabel: `${nextDay(day)} 00:00` };
+      const monthly = { resetsAt: monthRange.until, resetsLabel: `${nextMonth(month)}-01 00:00` };
       if (b.dailyUsd !== null) {
-        out.push({ id: 'daily', label: 'the daily budget (all tools)', period: day, limitPico: usdToPico(b.dailyUsd), howToRaise: '`sluice budget set daily <usd>`', load: settledFromLedger(() => ledger?.totals(dayRange).costUsd) });
+        out.push({ id: 'daily', label: 'the daily budget (all tools)', period: day, limitPico: usdToPico(b.dailyUsd), howToRaise: '`sluice budget set daily <usd>`', load: settledFromLedger(() => ledger?.totals(dayRange).costUsd), ...daily });
       }
       if (b.monthlyUsd !== null) {
-        out.push({ id: 'monthly', label: 'the monthly budget (all tools)', period: month, limitPico: usdToPico(b.monthlyUsd), howToRaise: '`sluice budget set monthly <usd>`', load: settledFromLedger(() => ledger?.totals(monthRange).costUsd) });
+        out.push({ id: 'monthly', label: 'the monthly budget (all tools)', period: month, limitPico: usdToPico(b.monthlyUsd), howToRaise: '`sluice budget set monthly <usd>`', load: settledFromLedger(() => ledger?.totals(monthRange).costUsd), ...monthly });
       }
       const session = sessionIdFrom(req.headers, req.info.metadataUserId ?? undefined).sessionId;
       if (b.sessionUsd !== null && session !== null) {
@@ -197,8 +199,8 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       if (policy && req.caller.kind === 'token') {
         const name = req.caller.token.name;
         const ofTool = (range: { since: number; until: number }) => () => ledger?.report({ by: 'tool', ...range }).find((r) => r.key === name)?.costUsd;
-        if (policy.dailyUsd !== null) out.push({ id: `token:${name}:daily`, label: `the daily budget of token "${name}"`, period: day, limitPico: usdToPico(policy.dailyUsd), howToRaise: `\`sluice budget set daily <usd> --token ${name}\``, load: settledFromLedger(ofTool(dayRange)) });
-        if (policy.monthlyUsd !== null) out.push({ id: `token:${name}:monthly`, label: `the monthly budget of token "${name}"`, period: month, limitPico: usdToPico(policy.monthlyUsd), howToRaise: `\`sluice budget set monthly <usd> --token ${name}\``, load: settledFromLedger(ofTool(monthRange)) });
+        if (policy.dailyUsd !== null) out.push({ id: `token:${name}:daily`, label: `the daily budget of token "${name}"`, period: day, limitPico: usdToPico(policy.dailyUsd), howToRaise: `\`sluice budget set daily <usd> --token ${name}\``, load: settledFromLedger(ofTool(dayRange)), ...daily });
+        if (policy.monthlyUsd !== null) out.push({ id: `token:${name}:monthly`, label: `the monthly budget of token "${name}"`, period: month, limitPico: usdToPico(policy.monthlyUsd), howToRaise: `\`sluice budget set monthly <usd> --token ${name}\``, load: settledFromLedger(ofTool(monthRange)), ...monthly });
       }
       return out;
     };
@@ -323,11 +325,13 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
           const { book, fallback } = await prices();
           const est = estimateCost(book, fallback, req.info.model, req.body, maxTokensOf(req.body));
           const thresholds = cfg.budgets.alertAt;
-          const reservation = engine.reserve(limits, est.pico, thresholds);
-          req.notes.budgetReservation = { estimateUsd: est.pico / 1e12, pricedAs: est.pricedAs, budgets: limits.map((l) => l.id) };
           // On the user's API key Sluice's budgets are the caps: announce the fullest one to
-          // Claude Code in its unified-headers shape. Never on subscription (OAuth) traffic.
-          if (req.caller.kind === 'token' || req.caller.credential === 'api-key') {
+          // Claude Code in its unified-headers shape, and refuse in its billing_error shape with
+          // them. Never on subscription (OAuth) traffic: its windows are Anthropic's.
+          const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
+          const reservation = engine.reserve(limits, est.pico, thresholds, { now: now(), unified: ownKey });
+          req.notes.budgetReservation = { estimateUsd: est.pico / 1e12, pricedAs: est.pricedAs, budgets: limits.map((l) => l.id) };
+          if (ownKey) {
             const fullest = fullestBudget(limits);
             if (fullest !== null) req.notes.budgetHeaders = budgetUnifiedHeaders(fullest);
           }

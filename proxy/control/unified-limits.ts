@@ -229,3 +229,56 @@ export function budgetUnifiedHeaders(b: { utilization: number; resetsAt: number 
     ...(passed !== undefined ? { [`${UNIFIED_PREFIX}overage-surpassed-threshold`]: String(passed) } : {}),
   };
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/**
+ * The first words of a budget refusal's message, as Claude Code's own gateway writes them:
+ * `spend limit reached · resets Dec 8` (the reset's UTC date). Claude Code 2.1.332 recognises
+ * exactly that pair and replaces the date by the reset in the user's own clock.
+ */
+export function budgetRefusalLead(reached: boolean, resetsAt: number | null): string {
+  const head = reached ? 'spend limit reached' : 'spend limit nearly reached';
+  if (resetsAt === null) return head;
+  const d = new Date(resetsAt);
+  return `${head} · resets ${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+}
+
+export interface BudgetRefusal {
+  /** Spent (settled) over the limit; 1 or more once reached. */
+  utilization: number;
+  /** When the period resets, epoch ms; null for a budget without one (per session). */
+  resetsAt: number | null;
+  period: 'daily' | 'weekly' | 'monthly' | null;
+  now: number;
+  /** Claude Code's unified-limit headers too: API-key traffic only (on subscription traffic the windows are Anthropic's). */
+  unified: boolean;
+  /** A budget the whole team shares (Claude Code: "not the user's own cap"). */
+  scope?: 'group_pool';
+  /** `fetch_error`: the counter could not be read and Sluice fails closed. */
+  reason?: 'org_spend_cap_reached' | 'fetch_error';
+}
+
+/**
+ * The headers of a budget refusal (429 billing_error; x-should-retry: false comes with every
+ * non-retryable GatewayError): `retry-after` = seconds to the reset, and on API-key traffic the
+ * rejected shape of Claude Code's gateway reference, without `representative-claim` and
+ * `overage-status` (with them Claude Code drops the gateway's message for a line of its own).
+ */
+export function budgetRefusalHeaders(r: BudgetRefusal): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (r.resetsAt !== null) out['retry-after'] = String(Math.max(1, Math.ceil((r.resetsAt - r.now) / 1000)));
+  if (!r.unified) return out;
+  if (r.reason === 'fetch_error') return { ...out, [`${UNIFIED_PREFIX}overage-disabled-reason`]: 'fetch_error' };
+  const reset = r.resetsAt === null ? null : String(Math.floor(r.resetsAt / 1000));
+  Object.assign(out, {
+    [`${UNIFIED_PREFIX}status`]: 'rejected',
+    ...(reset !== null ? { [`${UNIFIED_PREFIX}reset`]: reset, [`${UNIFIED_PREFIX}overage-reset`]: reset } : {}),
+    [`${UNIFIED_PREFIX}overage-utilization`]: String(Math.round(Math.max(0, r.utilization) * 100) / 100),
+    [`${UNIFIED_PREFIX}overage-surpassed-threshold`]: '1',
+    ...(r.period !== null ? { [`${UNIFIED_PREFIX}overage-period`]: r.period } : {}),
+    ...(r.scope ? { [`${UNIFIED_PREFIX}overage-scope`]: r.scope } : {}),
+    [`${UNIFIED_PREFIX}overage-disabled-reason`]: r.reason ?? 'org_spend_cap_reached',
+  });
+  return out;
+}

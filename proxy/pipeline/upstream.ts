@@ -381,12 +381,16 @@ async function attemptLoop(
         ...out.hooks,
         // Keep a retryable answer back while another attempt is still possible. Moving a 429 to
         // another key adds no load to a struggling upstream, so it needs no retry budget.
-        hold: (status) => {
+        hold: (status, headers) => {
           // A cascade step with a later step to escalate to keeps back what could escalate.
           // Stop reasons are read in Anthropic's format only: an OpenAI-format step's 2xx streams.
           if (req.cascade && laterStep(target) && (status >= 300 || (target.wire ?? 'anthropic') === 'anthropic')
             && holdsForCascade(req.cascade, status)) return true;
           if (status < 300) return false;
+          // The upstream said not to retry (e.g. a gateway's spend cap: 429 billing_error,
+          // x-should-retry: false): no other attempt, its answer goes out as it came, as the
+          // client would act on it directly. Retrying would only hammer the block.
+          if (headers['x-should-retry'] === 'false') return false;
           const k = classifyStatus(status);
           if (k === null || attempts.length + 1 >= retry.maxAttempts || timeLeft() <= 0) return false;
           return k === 'rate_limit' || deps.budget.available >= 1;

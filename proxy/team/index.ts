@@ -16,7 +16,8 @@ import { BudgetExceededError } from '../control/errors.js';
 import { estimateCost, worstCasePrice } from '../control/estimate.js';
 import { VERSION } from '../version.js';
 import { createTeamPool, describeConnection, TEAM_PASSWORD_ENV, TEAM_SECRET_ACCOUNT } from './connect.js';
-import { createLeaseManager, TeamBudgetError, type LeaseManager, type LeaseStatus } from './leases.js';
+import { createLeaseManager, periodOf, periodRange, TeamBudgetError, type LeaseManager, type LeaseStatus } from './leases.js';
+import { budgetRefusalHeaders, budgetRefusalLead } from '../control/unified-limits.js';
 import { openTeamStore, teamDbPath, type TeamConfig, type TeamStore } from './local-store.js';
 import { createReplicator, openLedgerOutbox, type ReplicationStatus, type Replicator } from './replicator.js';
 import { migrateTeamSchema, TeamSchemaTooNewError } from './schema.js';
@@ -237,7 +238,22 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
         try {
           adm = await leases.admit(est.pico);
         } catch (err) {
-          if (err instanceof TeamBudgetError) throw new BudgetExceededError(err.budgetId, err.message);
+          if (err instanceof TeamBudgetError) {
+            // The same refusal as a local budget (429 billing_error, retry-after to the UTC
+            // period's end); a team-wide budget is a pool the user shares, an unreachable team
+            // database a counter Sluice cannot read (fails closed).
+            const kind = err.budgetId.endsWith(':daily') ? 'daily' : 'monthly';
+            const t = now();
+            const offline = err.reason === 'offline';
+            const resetsAt = offline ? null : periodRange(kind, periodOf(kind, t)).until;
+            const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
+            const headers = budgetRefusalHeaders({
+              utilization: 1, resetsAt, period: kind, now: t, unified: ownKey,
+              ...(err.budgetId.startsWith('team:') ? { scope: 'group_pool' as const } : {}),
+              ...(offline ? { reason: 'fetch_error' as const } : {}),
+            });
+            throw new BudgetExceededError(err.budgetId, `${offline ? 'spend limit unavailable' : budgetRefusalLead(true, resetsAt)} · ${err.message}`, headers);
+          }
           throw err;
         }
         if (!adm) return;

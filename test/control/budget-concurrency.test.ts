@@ -1,7 +1,8 @@
 // 100 concurrent requests against a nearly exhausted daily budget, through the real gateway and
 // the mock upstream (whose usage makes the real costs): reservations admit exactly what fits,
 // spend never passes the limit (the stated bound is 0 when estimates are upper bounds), and the
-// refused requests get the 402 budget error naming the budget and the command that raises it.
+// refused requests get the budget refusal (429 billing_error, x-should-retry: false, retry-after to
+// local midnight) naming the budget and the command that raises it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { authHeaders, rawRequest } from '../helpers.js';
@@ -61,11 +62,13 @@ test('reservations keep 100 concurrent requests within the daily budget', async 
     assert.equal(ok.length, Math.floor((limitPico - spentPico) / est.pico), `wave ${wave}`);
     assert.equal(s.mock.requests.length - forwardedBefore, ok.length, 'refused requests never reach upstream');
     for (const r of refused) {
-      assert.equal(r.status, 402);
+      assert.equal(r.status, 429);
       assert.equal(r.headers['x-sluice-error-code'], 'GATEWAY_BUDGET_EXCEEDED');
-      assert.equal(r.headers['retry-after'], undefined);
+      assert.equal(r.headers['x-should-retry'], 'false');
+      assert.match(String(r.headers['retry-after']), /^[1-9]\d*$/);
+      assert.ok(Number(r.headers['retry-after']) <= 86_400, 'at most a day to the daily reset');
       const err = JSON.parse(r.body.toString()).error;
-      assert.equal(err.type, 'gateway_budget_exceeded');
+      assert.equal(err.type, 'billing_error');
       assert.match(err.message, /the daily budget \(all tools\) \(\$1\.00/);
       assert.match(err.message, /sluice budget set daily <usd>/);
     }

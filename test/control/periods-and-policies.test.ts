@@ -34,7 +34,7 @@ async function untilRefused(token: string): Promise<number> {
   for (let i = 1; i <= 20; i++) {
     const r = await post(token);
     await s.gw.flushUsage();
-    if (r.status === 402) return i;
+    if (r.status === 429) return i;
     assert.equal(r.status, 200);
   }
   throw new Error('never refused');
@@ -46,7 +46,10 @@ test('the daily budget rolls over at local midnight, not UTC midnight; alerts on
   const day1 = s.alerts.filter((a) => a.kind === 'budget').map((a) => `${a.data?.period}:${a.data?.threshold}`);
   assert.deepEqual(day1, ['2026-03-31:0.5', '2026-03-31:0.8']);
   clock = Date.parse('2026-03-31T21:59:59Z'); // still March 31 locally
-  assert.equal((await post(s.tokens['tool-a']!)).status, 402);
+  const last = await post(s.tokens['tool-a']!);
+  assert.equal(last.status, 429);
+  assert.equal(last.headers['retry-after'], '1', 'one second to local midnight');
+  assert.equal(last.headers['anthropic-ratelimit-unified-overage-period'], 'daily');
   clock = Date.parse('2026-03-31T22:00:00Z'); // local midnight: April 1 (UTC is still March 31)
   assert.equal(await untilRefused(s.tokens['tool-a']!), 6);
   const all = s.alerts.filter((a) => a.kind === 'budget').map((a) => `${a.data?.period}:${a.data?.threshold}`);

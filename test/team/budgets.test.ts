@@ -76,7 +76,7 @@ describe('team budgets', { skip }, () => {
       let refusals = 0;
       for (let i = 0; i < 500 && refusals < 4; i++) {
         const r = await send(g);
-        if (r.status === 402) {
+        if (r.status === 429) {
           refusals++;
           assert.match(r.body, /team daily budget .* would be exceeded/);
         } else {
@@ -117,13 +117,13 @@ describe('team budgets', { skip }, () => {
       assert.equal((await send(c)).status, 200);
       assert.equal((await send(o)).status, 200);
       // After expiry (1.5 s): "closed" refuses, naming the unreachable database.
-      const refused = await until(async () => { const r = await send(c); return r.status === 402 && r; }, 'closed policy refusal', 15_000);
+      const refused = await until(async () => { const r = await send(c); return r.status === 429 && r; }, 'closed policy refusal', 15_000);
       assert.match(refused.body, /team database is unreachable/);
       // "open" serves past its lease, but at most one offline slice more: bounded.
       let served = 0;
       for (let i = 0; i < 60; i++) {
         const r = await send(o);
-        if (r.status === 402) { assert.match(r.body, /one offline slice/); break; }
+        if (r.status === 429) { assert.match(r.body, /one offline slice/); break; }
         assert.equal(r.status, 200, r.body);
         served++;
       }

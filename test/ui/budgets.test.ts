@@ -136,9 +136,9 @@ test('SDK requests spend the budget until one is refused; the alerts and the ful
   }
   assert.ok(refused, 'a request was refused');
   assert.ok(admitted >= 1, 'the budget admitted requests before it ran out');
-  assert.equal(refused.status, 402);
-  assert.equal(envelope(refused).type, 'gateway_budget_exceeded');
-  assert.match(envelope(refused).message, /^Sluice refused this request: the daily budget \(all tools\) \(\$0\.0020, period \d{4}-\d{2}-\d{2}\) would be exceeded/);
+  assert.equal(refused.status, 429);
+  assert.equal(envelope(refused).type, 'billing_error');
+  assert.match(envelope(refused).message, /^spend limit (nearly )?reached · resets [A-Z][a-z]{2} \d{1,2} · Sluice refused this request: the daily budget \(all tools\) \(\$0\.0020, period \d{4}-\d{2}-\d{2}\) would be exceeded/);
   assert.match(envelope(refused).message, /To raise it: `sluice budget set daily <usd>`/);
   assert.match(refused.message, /daily budget/, 'the SDK error names the budget too');
   const forwarded = s.mock.requests.length;
