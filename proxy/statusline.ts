@@ -177,8 +177,8 @@ function unchunk(buf: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
-/** One GET of the admin API on loopback: HTTP/1.1, Connection: close, read to the end. */
-function getJson<T>(rt: Runtime, path: string, timeoutMs: number): Promise<T> {
+/** One request of the admin API on loopback (GET, or POST with a JSON body): HTTP/1.1, Connection: close, read to the end. */
+function getJson<T>(rt: Runtime, path: string, timeoutMs: number, post?: unknown): Promise<T> {
   const url = new URL(rt.url);
   return new Promise((resolve, reject) => {
     const sock = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
@@ -186,8 +186,11 @@ function getJson<T>(rt: Runtime, path: string, timeoutMs: number): Promise<T> {
     const timer = setTimeout(() => sock.destroy(new Error('gateway did not answer in time')), timeoutMs);
     sock.on('connect', () => {
       // write, not end: a half-closed socket lets the server drop a request it has not answered yet.
-      sock.write(`GET /admin/api${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${rt.token}\r\n`
+      const body = post === undefined ? null : Buffer.from(JSON.stringify(post), 'utf8');
+      sock.write(`${body ? 'POST' : 'GET'} /admin/api${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${rt.token}\r\n`
+        + (body ? `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n` : '')
         + 'Accept: application/json\r\nX-Sluice-Source: statusline\r\nConnection: close\r\n\r\n');
+      if (body) sock.write(body);
     });
     sock.on('data', (c: Buffer) => chunks.push(c));
     sock.on('error', (err) => { clearTimeout(timer); reject(err); });
@@ -321,8 +324,14 @@ export async function runStatusline(io: StatuslineIo, dataDir: string): Promise<
     const rt = runningGateway(dataDir);
     let facts: StatusFacts | null = null;
     if (rt !== null) {
+      // The session's project, for the window and reports before any transcript import (the
+      // gateway keeps the first it hears). Beside the reads, never in the way of the line.
+      const named = input.sessionId !== null && input.projectDir !== null
+        ? getJson(rt, `/sessions/${encodeURIComponent(input.sessionId)}/project`, 500, { project: input.projectDir.slice(0, 1000) }).catch(() => null)
+        : null;
       try {
         facts = await gatherFacts(gatewaySource(rt), input, now, io.tz);
+        await named;
       } catch {
         facts = null; // not answering (stopping, or a reused pid): read the file instead
       }

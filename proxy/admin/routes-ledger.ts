@@ -4,10 +4,11 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { SESSION_SORTS, type ReportBy } from '../ledger/types.js';
 import { AdminError } from './admin-error.js';
+import { InvalidRequestError } from '../errors.js';
 import type { ReportResponse } from './api-types.js';
 import { csvLine } from './csv.js';
 import { requireLedger, type AdminDeps } from './deps.js';
-import { dateBound, intParam, parseQuery } from './validate.js';
+import { dateBound, intParam, parseBody, parseQuery } from './validate.js';
 import { claudeConfigDir, createTranscriptLookup } from './claude-projects.js';
 import type { SessionSummary } from '../ledger/types.js';
 
@@ -62,6 +63,16 @@ export function mountLedgerRoutes(router: Router, deps: AdminDeps): void {
     const detail = requireLedger(deps).getSession(id, q);
     if (!detail) throw new AdminError('ADMIN_NOT_FOUND', `No session ${JSON.stringify(id.slice(0, 80))} in the ledger.`);
     res.json({ ...detail, session: await named(detail.session) });
+  });
+
+  // Claude Code's statusline (`sluice statusline`) names a live session's project from its
+  // workspace.project_dir; the ledger keeps the first one it hears (never replaces a known one).
+  router.post('/sessions/:id/project', (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(id)) throw new InvalidRequestError('A session id is letters, digits and _ . : - (at most 200).');
+    const { project } = parseBody(z.object({ project: z.string().min(1).max(1000) }).strict(), req.body);
+    const stored = requireLedger(deps).setSessionProject(id, project);
+    res.json({ session: id, stored });
   });
 
   router.get('/report', (req: Request, res: Response) => {

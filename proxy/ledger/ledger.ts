@@ -78,6 +78,11 @@ export interface Ledger extends Queries {
    */
   write(rows: readonly LedgerRow[]): WriteResult;
   stats(): LedgerStats;
+  /**
+   * Names a live session's project if it has none, through this ledger's one connection (queued
+   * rows are written first). Never throws; false when not stored now (remembered for its first row).
+   */
+  setSessionProject(sessionId: string, project: string): boolean;
   /** Whether writes are reaching the disk, and what is held in memory meanwhile. */
   storage(): LedgerStorageState;
   /** Flushes and closes the database; later `record` calls are dropped and counted. */
@@ -133,6 +138,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
         opts.beforeWrite!();
         return inner.write(rows);
       },
+      setSessionProject: (id, project) => inner.setSessionProject(id, project),
     };
     queries = createQueries(db, tz);
   } catch (err) {
@@ -348,6 +354,14 @@ export function openLedger(path: string, opts: LedgerOptions = {}): Ledger {
       return r;
     },
     stats: () => ({ ...stats, queued: queue.length }),
+    setSessionProject(sessionId, project) {
+      try {
+        flush();
+        return writer.setSessionProject(sessionId, project);
+      } catch {
+        return false;
+      }
+    },
     storage: storageState,
     close,
     path,

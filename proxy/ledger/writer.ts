@@ -335,7 +335,15 @@ const SUMS = ['requests', 'errors', 'billed_requests', 'input_tokens', 'output_t
 export interface Writer {
   /** Writes rows in one IMMEDIATE transaction; throws (rolling back all of them) on failure. */
   write(rows: readonly LedgerRow[]): WriteResult;
+  /**
+   * Names a session's project if it has none (Claude Code's statusline tells the gateway its
+   * workspace.project_dir before any transcript import). A session not stored yet takes it when
+   * its first row is written (remembered for a bounded number of sessions). True when stored now.
+   */
+  setSessionProject(sessionId: string, project: string): boolean;
 }
+
+const MAX_PENDING_PROJECTS = 1000;
 
 interface SessionAcc extends Contribution {
   first: number;
@@ -385,6 +393,9 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
       via_gateway = max(via_gateway, excluded.via_gateway),
       imported = max(imported, excluded.imported)`);
   const modelAdd = db.prepare('INSERT OR IGNORE INTO session_models (session_id, model) VALUES (?, ?)');
+  const setProject = db.prepare('UPDATE sessions SET project = ? WHERE session_id = ? AND project IS NULL');
+  const pendingProjects = new Map<string, string>();
+  const named = new Set<string>();
   const dailyUpsert = prepareNamed(db, `
     INSERT INTO daily (day, model, tool, ${SUMS.join(', ')})
     VALUES (@day, @model, @tool, ${SUMS.map((c) => `@${c}`).join(', ')})
@@ -410,7 +421,7 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
       {
         let s = sessions.get(sid);
         if (s === undefined) {
-          s = { ...c, first: r.ts_start, last: r.ts_start, tool: r.tool, project: r.project, via_gateway: 0, imported: 0 };
+          s = { ...c, first: r.ts_start, last: r.ts_start, tool: r.tool, project: r.project ?? pendingProjects.get(sid) ?? null, via_gateway: 0, imported: 0 };
           sessions.set(sid, s);
         } else {
           addInto(s, c);
@@ -525,5 +536,21 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
     // IMMEDIATE takes the write lock up front, so a concurrent writer (an import run by the CLI
     // while the gateway runs) waits on busy_timeout instead of failing at the first write.
     write: (rows) => transaction(db, () => writeAll(rows), 'immediate'),
+    setSessionProject(sessionId, project) {
+      // The statusline asks on every render: once stored, no more writes for that session.
+      if (named.has(sessionId)) return false;
+      // coalesce(existing, new), as the session upsert does: a known project is never replaced.
+      const changed = Number(setProject.run(project, sessionId).changes) > 0;
+      if (changed) {
+        if (named.size >= MAX_PENDING_PROJECTS) named.delete(named.values().next().value!);
+        named.add(sessionId);
+        pendingProjects.delete(sessionId);
+      }
+      if (!changed && !pendingProjects.has(sessionId)) {
+        if (pendingProjects.size >= MAX_PENDING_PROJECTS) pendingProjects.delete(pendingProjects.keys().next().value!);
+        pendingProjects.set(sessionId, project);
+      }
+      return changed;
+    },
   };
 }
