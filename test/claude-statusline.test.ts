@@ -7,12 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runSluice, startSluiceServe, type ServeProcess } from './cli-process.js';
 import { CLAUDE_BIN } from './claude-cli.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
-import { headerMap, tempDir, until } from './helpers.js';
+import { freePort, headerMap, tempDir, until } from './helpers.js';
 import { seedClaudeHome, startClaudeTui, tmuxUnavailable, type ClaudeTui } from './tmux.js';
 import { formatUsd } from '../proxy/format.js';
 import { openDatabase } from '../proxy/ledger/sqlite.js';
@@ -22,14 +21,6 @@ import { systemTzOffset } from '../proxy/ledger/dates.js';
 const why = tmuxUnavailable();
 const skip = why && process.env.CI !== 'true' ? why : false;
 const PROVIDER = 'sk-ant-api03-FAKESTATUSLINEKEY';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 // The user's settings, odd spacing and all: only a byte-exact undo gets these back. The theme is
 // set, so Claude Code has nothing of its own to write here.

@@ -5,25 +5,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runSluice, startSluiceServe } from './cli-process.js';
 import { runClaude } from './claude-cli.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
-import { headerMap, tempDir } from './helpers.js';
+import { freePort, headerMap, tempDir } from './helpers.js';
 import { secretServiceUnavailable, startSecretService, type SecretService } from './secret-service.js';
 
 const why = secretServiceUnavailable();
 const skip = why && process.env.CI !== 'true' ? `no Secret Service: ${why}` : false;
 const PROVIDER = 'sk-ant-api03-FAKECONFIGKEY';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const ORIGINAL = `{
   "model": "opus",
