@@ -13,6 +13,7 @@ import { VERSION } from './version.js';
 import { configureTool, followPort, listTools, ToolsCliUsageError } from './cli-tools.js';
 import { GatewayError } from './errors.js';
 import { importClaudeCode, LedgerCliUsageError, reconcile, showSession, stats } from './cli-ledger.js';
+import { reconcileAnthropic } from './cli-reconcile-anthropic.js';
 import { join } from 'node:path';
 import { adminExtension } from './admin/index.js';
 import { controlExtension, isControlCommand, runControlCli, CONTROL_HELP } from './control/index.js';
@@ -57,6 +58,9 @@ Usage:
   sluice sessions show <session-id> [--json]
   sluice import claude-code [--dir DIR]   cost sessions from Claude Code transcripts
   sluice reconcile [--session ID] [--json] gateway vs transcript token counts
+  sluice reconcile --anthropic [--since D] [--until D] [--refresh] [--json]
+                                   the ledger vs Anthropic's own usage and cost report per UTC
+                                   day and model (Admin key: \`sluice key set anthropic-admin\`)
   sluice report daily|weekly|monthly|session|blocks [--since D] [--until D] [--project P] [--tool T]
         [--model M] [--breakdown] [--json] [--live]   ccusage-style reports (sluice report --help)
   sluice tools [--json]                  what each coding tool is configured to use
@@ -164,6 +168,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         model: { type: 'string' },
         breakdown: { type: 'boolean' },
         live: { type: 'boolean' },
+        anthropic: { type: 'boolean' },
+        refresh: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -190,7 +196,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'import':
         if (sub !== 'claude-code') throw new UsageError('expected `sluice import claude-code [--dir DIR]`');
         return await importClaudeCode(io, dataDir, values.dir);
-      case 'reconcile': return reconcile(io, dataDir, values);
+      case 'reconcile': return values.anthropic ? await reconcileAnthropic(io, dataDir, secrets, values) : reconcile(io, dataDir, values);
       case 'report': return await report(io, dataDir, sub, values);
       case 'open': return await openDashboard({ stdout: io.stdout, stderr: io.stderr, env: io.env, platform: io.platform }, dataDir);
       case 'tools': return await listTools(io, dataDir, secrets(), values.json === true);
