@@ -4,6 +4,7 @@
 import type { AlertEvent, RequestStartEvent } from '../events.js';
 import type { EstimateReason, ReportBy, ReportRow, SessionDetail, SessionPage, UsageSums } from '../ledger/types.js';
 import type { LedgerStorageState } from '../ledger/ledger.js';
+import type { DayStatus } from '../reconcile-anthropic.js';
 import type {
   ApplyResult, PreviewResult, StatusResult, ToolId, UndoResult,
 } from '../tools/types.js';
@@ -12,6 +13,7 @@ import type { RouteRule } from '../routing/schema.js';
 import type { BreakerSnapshot, BreakerState } from '../pipeline/resilience/breaker.js';
 
 export type { LedgerStorageState } from '../ledger/ledger.js';
+export type { DayStatus, DifferenceCause } from '../reconcile-anthropic.js';
 export type { ReportBy, ReportRow, SessionDetail, SessionPage, SessionSummary, UsageSums, RequestRecord } from '../ledger/types.js';
 export type { AlertEvent, RequestStartEvent } from '../events.js';
 export type { ApplyResult, PreviewResult, UndoResult, ToolId, ToolState, FilePreview } from '../tools/types.js';
@@ -48,6 +50,15 @@ export interface StatusResponse {
    * a ledger. The tray and the window warn while `ok` is false or rows were dropped.
    */
   ledger: LedgerStorageState | null;
+}
+
+/** GET /reconcile/anthropic: per UTC day, whether the ledger matches Anthropic's cached report. */
+export interface AnthropicMatchResponse {
+  /** When `sluice reconcile --anthropic` last fetched the report; null: never (nothing to show). */
+  fetchedAt: number | null;
+  since: string | null;
+  until: string | null;
+  days: DayStatus[];
 }
 
 export interface ReportResponse {

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { SESSION_SORTS, type ReportBy } from '../ledger/types.js';
 import { AdminError } from './admin-error.js';
 import { InvalidRequestError } from '../errors.js';
-import type { ReportResponse } from './api-types.js';
+import type { AnthropicMatchResponse, ReportResponse } from './api-types.js';
+import { openDatabase } from '../ledger/sqlite.js';
+import { compareWithAnthropic, dayStatuses, ledgerDayModels, readCachedReport } from '../reconcile-anthropic.js';
 import { csvLine } from './csv.js';
 import { requireLedger, type AdminDeps } from './deps.js';
 import { dateBound, intParam, parseBody, parseQuery } from './validate.js';
@@ -73,6 +75,27 @@ export function mountLedgerRoutes(router: Router, deps: AdminDeps): void {
     const { project } = parseBody(z.object({ project: z.string().min(1).max(1000) }).strict(), req.body);
     const stored = requireLedger(deps).setSessionProject(id, project);
     res.json({ session: id, stored });
+  });
+
+  // Whether Sluice matches Anthropic's own usage and cost report, per UTC day, from the report
+  // `sluice reconcile --anthropic` cached in the data dir: the dashboard never calls the Admin
+  // API (no Admin key leaves the keychain for it); null `fetchedAt` means nothing is cached yet.
+  router.get('/reconcile/anthropic', (_req: Request, res: Response) => {
+    const ledger = requireLedger(deps);
+    const { report } = readCachedReport(deps.internals.dataDir);
+    if (report === null) {
+      const body: AnthropicMatchResponse = { fetchedAt: null, since: null, until: null, days: [] };
+      res.json(body);
+      return;
+    }
+    const db = openDatabase(ledger.path, { readonly: true });
+    try {
+      const days = dayStatuses(compareWithAnthropic(ledgerDayModels(db, report.since, report.until), report, deps.now()));
+      const body: AnthropicMatchResponse = { fetchedAt: report.fetchedAt, since: report.since, until: report.until, days };
+      res.json(body);
+    } finally {
+      db.close();
+    }
   });
 
   router.get('/report', (req: Request, res: Response) => {

@@ -105,6 +105,8 @@ export function createApi(opts: ApiOptions = {}) {
       call<SessionDetail>('GET', `/sessions/${encodeURIComponent(id)}${queryString(page)}`, undefined, signal),
     report: (q: { by: ReportBy; since?: string; until?: string; limit?: number }, signal?: AbortSignal) =>
       call<ReportResponse>('GET', `/report${queryString(q)}`, undefined, signal),
+    /** Per UTC day, whether the ledger matches Anthropic's report cached by `sluice reconcile --anthropic`. */
+    anthropicMatch: (signal?: AbortSignal) => call<import('../../../proxy/admin/api-types.js').AnthropicMatchResponse>('GET', '/reconcile/anthropic', undefined, signal),
     /** A link for the browser to download (the cookie authenticates it). */
     exportCsvUrl: (q: { by: ReportBy; since?: string; until?: string }) => `${base}/export.csv${queryString(q)}`,
     settings: () => call<SettingsView>('GET', '/settings'),
