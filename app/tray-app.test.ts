@@ -326,7 +326,7 @@ test('toggle off restores configured tools (after asking), closes the gateway; t
     await h.app.refresh();
     const applied = JSON.parse(await readFile(settingsFile, 'utf8')) as { env: Record<string, string> };
     assert.equal(applied.env.ANTHROPIC_BASE_URL, gw1.url);
-    assert.match(applied.env.ANTHROPIC_AUTH_TOKEN!, /^sk-sluice-/);
+    assert.match(applied.env.ANTHROPIC_AUTH_TOKEN!, /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     assert.equal(h.rec.notifications.at(-1)!.title, 'Claude Code (CLI) uses Sluice');
     assert.equal(item(lastMenu(h.rec), 'tool-claude-code')!.label, 'Claude Code (CLI) — uses Sluice');
 

@@ -65,7 +65,9 @@ export async function toolToken(id: ToolId, settings: SettingsStore, secrets: Se
     await tokens.revoke(id);
     note(`replaced the earlier token named "${id}"`);
   }
-  const { token } = await tokens.create(id);
+  // Claude Code gets the gateway-shaped token, so it shows Sluice's budgets as a gateway's
+  // spend limits; other tools keep sk-sluice- (an earlier token of either shape still works).
+  const { token } = await tokens.create(id, { shape: id === 'claude-code' ? 'gateway' : 'sluice' });
   try {
     await secrets.set(tokenAccount(id), token);
   } catch { /* headless: the token lives only in the tool's config; a re-apply issues a new one */ }

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, parseLogLevel, redact } from './log.js';
+import { generateGatewayToken } from './store/tokens.js';
 
 test('redact masks Anthropic keys and OAuth tokens, keeping only a short prefix', () => {
   const line = redact('key=sk-ant-api03-FAKEabc123 oauth sk-ant-oat01-FAKEx_y-z end');
@@ -13,6 +14,30 @@ test('redact masks Sluice tokens', () => {
   const line = redact('token sk-sluice-AbCdEf_12-3 used');
   assert.doesNotMatch(line, /AbCdEf/);
   assert.match(line, /^token sk-slui…\[redacted\] used$/);
+});
+
+test('redact masks gateway-shaped (JWT) tokens whole, alone, in a header or a URL', () => {
+  const token = generateGatewayToken();
+  const secret = token.split('.')[2]!;
+  for (const line of [token, `authorization: Bearer ${token}`, `x-api-key=${token};`, `"ANTHROPIC_AUTH_TOKEN":"${token}"`, `http://h/?t=${token}&x=1`]) {
+    const out = redact(line);
+    assert.ok(!out.includes(secret), out);
+    assert.ok(!out.includes(token.split('.')[1]!), out);
+    assert.match(out, /eyJhbGc…\[redacted\]/);
+  }
+  assert.equal(redact('a.b.c and e.g. eyJ alone'), 'a.b.c and e.g. eyJ alone');
+});
+
+test('a logger never writes a gateway-shaped token, at any level', () => {
+  const token = generateGatewayToken();
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+  logger.debug(`auth ${token}`);
+  logger.info(`Bearer ${token}`);
+  logger.warn(JSON.stringify({ headers: { authorization: `Bearer ${token}` } }));
+  logger.error(`failed for ${token}`);
+  assert.equal(lines.length, 4);
+  for (const l of lines) assert.ok(!l.includes(token.split('.')[2]!), l);
 });
 
 test('redact masks other long sk- keys but leaves short sk- words alone', () => {

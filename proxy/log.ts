@@ -15,7 +15,12 @@ export interface Logger {
   enabled?(level: LogLevel): boolean;
 }
 
-const KEY_PATTERNS = [/sk-ant-[A-Za-z0-9_-]{4,}/g, /sk-sluice-[A-Za-z0-9_-]{4,}/g, /sk-[A-Za-z0-9_-]{20,}/g];
+const KEY_PATTERNS = [
+  /sk-ant-[A-Za-z0-9_-]{4,}/g, /sk-sluice-[A-Za-z0-9_-]{4,}/g, /sk-[A-Za-z0-9_-]{20,}/g,
+  // Any JWT-shaped credential (Sluice's gateway-shaped tool tokens, IdP tokens): three base64url
+  // parts, the first two JSON objects ("eyJ" is base64url of '{"').
+  /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g,
+];
 
 export function redact(line: string, secrets: Iterable<string> = []): string {
   let out = line;

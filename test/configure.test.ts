@@ -66,7 +66,9 @@ test('configure claude-code, run the real CLI through Sluice, follow a port chan
   assert.equal(apply.code, 0, apply.stderr);
   const applied = JSON.parse(await readFile(settingsPath, 'utf8'));
   assert.equal(applied.env.ANTHROPIC_BASE_URL, `http://127.0.0.1:${portA}`);
-  assert.match(applied.env.ANTHROPIC_AUTH_TOKEN, /^sk-sluice-/);
+  // Gateway-shaped (a JWT whose payload has aud claude-gateway), so Claude Code shows Sluice's budgets.
+  assert.match(applied.env.ANTHROPIC_AUTH_TOKEN, /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+  assert.equal(JSON.parse(Buffer.from(applied.env.ANTHROPIC_AUTH_TOKEN.split('.')[1], 'base64url').toString()).aud, 'claude-gateway');
   assert.equal(applied.env.DISABLE_TELEMETRY, '1', 'user keys kept');
   assert.deepEqual(applied.permissions, { allow: ['Bash(npm test:*)'] });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { openSettings } from './settings.js';
-import { createTokenStore, generateToken, hashToken, TOKEN_PREFIX, TokenError } from './tokens.js';
+import { createTokenStore, GATEWAY_AUDIENCE, generateGatewayToken, generateToken, hashToken, TOKEN_PREFIX, TokenError } from './tokens.js';
 
 let root: string;
 let n = 0;
@@ -34,6 +34,54 @@ test('generateToken: prefix plus 256 random bits in base64url, never repeating',
   assert.match(a, /^sk-sluice-[A-Za-z0-9_-]{43}$/);
   assert.notEqual(a, b);
   assert.equal(TOKEN_PREFIX, 'sk-sluice-');
+});
+
+/** What Claude Code 2.1.332 does with ANTHROPIC_AUTH_TOKEN (its OL()/S7t()): split on ".", three parts, payload JSON. */
+function claudeCodeSeesGateway(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return false;
+  try {
+    const p = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { aud?: unknown };
+    return p.aud === 'claude-gateway' || (Array.isArray(p.aud) && p.aud.includes('claude-gateway'));
+  } catch {
+    return false;
+  }
+}
+
+test('generateGatewayToken: a JWT in form whose payload has aud claude-gateway, its third part 256 random bits', () => {
+  const a = generateGatewayToken();
+  const b = generateGatewayToken();
+  assert.match(a, /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(a, b);
+  assert.equal(GATEWAY_AUDIENCE, 'claude-gateway');
+  assert.ok(claudeCodeSeesGateway(a));
+  assert.ok(!claudeCodeSeesGateway(generateToken()));
+  const [h, p, secret] = a.split('.');
+  assert.deepEqual(JSON.parse(Buffer.from(h!, 'base64url').toString()), { alg: 'none', typ: 'JWT' });
+  assert.deepEqual(JSON.parse(Buffer.from(p!, 'base64url').toString()), { iss: 'sluice', aud: 'claude-gateway' });
+  // The secret is the only part that differs between tokens.
+  assert.equal(a.slice(0, -43), b.slice(0, -43));
+  assert.equal(Buffer.from(secret!, 'base64url').length, 32);
+  assert.notEqual(secret, b.split('.')[2]);
+});
+
+test('a gateway-shaped token is stored as its hash and verified like any other; an edited payload is a wrong token', async () => {
+  const { settings, tokens } = await fresh();
+  const old = await tokens.create('cline');
+  const { token, record } = await tokens.create('claude-code', { shape: 'gateway' });
+  assert.ok(claudeCodeSeesGateway(token));
+  assert.equal(record.hash, createHash('sha256').update(token).digest('hex'));
+  assert.equal(record.hint, token.slice(-4));
+  const text = await fs.readFile(settings.path, 'utf8');
+  assert.ok(!text.includes(token.split('.')[2]!.slice(0, -4)), 'the secret is on disk');
+  assert.deepEqual(tokens.verify(token), record);
+  assert.deepEqual(tokens.verify(old.token), old.record, 'a sk-sluice- token keeps working beside it');
+  const [h, , secret] = token.split('.');
+  const otherPayload = Buffer.from(JSON.stringify({ iss: 'sluice', aud: 'claude-gateway', admin: true })).toString('base64url');
+  assert.equal(tokens.verify(`${h}.${otherPayload}.${secret}`), null);
+  assert.equal(tokens.verify(secret!), null);
+  assert.equal(tokens.verify(token.slice(0, -1)), null);
+  assert.equal(tokens.verify(generateGatewayToken()), null);
 });
 
 test('hashToken is sha256 of the UTF-8 token', () => {

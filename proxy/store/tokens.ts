@@ -22,6 +22,29 @@ export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
+/**
+ * The audience Claude Code (2.1.332) looks for in ANTHROPIC_AUTH_TOKEN: with a custom base URL
+ * and a token whose JWT payload names it, Claude Code treats the endpoint as a gateway and reads
+ * its anthropic-ratelimit-unified-* headers (the 75 %/95 % spend warnings), as it otherwise does
+ * only for claude.ai subscriptions. See docs/claude-code-2.1.332.md.
+ */
+export const GATEWAY_AUDIENCE = 'claude-gateway';
+const JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+const JWT_PAYLOAD = Buffer.from(JSON.stringify({ iss: 'sluice', aud: GATEWAY_AUDIENCE })).toString('base64url');
+
+/**
+ * A gateway-shaped token, `header.payload.secret`: a JWT in form only (header and payload are
+ * the same constant text in every token, naming no one), its third part the same 256 random
+ * bits as a sk-sluice- token. Nothing verifies it as a JWT: Sluice checks the whole string by
+ * its sha256 hash like any other token, so an edited payload is simply a wrong token.
+ */
+export function generateGatewayToken(): string {
+  return `${JWT_HEADER}.${JWT_PAYLOAD}.${randomBytes(32).toString('base64url')}`;
+}
+
+/** 'sluice': sk-sluice-…; 'gateway': the JWT-shaped form Claude Code treats as a gateway's. */
+export type TokenShape = 'sluice' | 'gateway';
+
 /** Billing tags, checked before anything is written so the error names the tag, not a settings path. */
 function checkTags(tags: Record<string, string>): Record<string, string> {
   const r = TagsSchema.safeParse(tags);
@@ -30,7 +53,7 @@ function checkTags(tags: Record<string, string>): Record<string, string> {
 }
 
 export interface TokenStore {
-  create(name: string, opts?: { tags?: Record<string, string> }): Promise<{ token: string; record: TokenRecord }>;
+  create(name: string, opts?: { tags?: Record<string, string>; shape?: TokenShape }): Promise<{ token: string; record: TokenRecord }>;
   /** Replaces the billing tags of an active token; later requests carry the new ones. */
   setTags(nameOrId: string, tags: Record<string, string>): Promise<TokenRecord>;
   list(): TokenRecord[];
@@ -67,7 +90,7 @@ export function createTokenStore(settings: SettingsStore, now: () => Date = () =
         throw new TokenError('TOKEN_NAME_INVALID', `Token name "${name.slice(0, 80)}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
       }
       const tags = checkTags(opts.tags ?? {});
-      const token = generateToken();
+      const token = opts.shape === 'gateway' ? generateGatewayToken() : generateToken();
       const record: TokenRecord = {
         id: randomUUID(),
         name,
