@@ -17,13 +17,17 @@ import { JsonScanError as JsonSpanError, skipString, skipValue, skipWs } from '.
 
 const LBRACE = 0x7b, RBRACKET = 0x5d, LBRACKET = 0x5b, COMMA = 0x2c, COLON = 0x3a, RBRACE = 0x7d, QUOTE = 0x22, BACKSLASH = 0x5c;
 
-/** Spans of the elements of the array whose `[` is at `start`. */
-export function arrayElements(buf: Buffer, start: number): { start: number; end: number }[] {
+/**
+ * Spans of the elements of the array whose `[` is at `start`; with `limit`, only the first
+ * `limit` of them (the rest of the array is not read, so not checked either).
+ */
+export function arrayElements(buf: Buffer, start: number, limit = Infinity): { start: number; end: number }[] {
   if (buf[start] !== LBRACKET) throw new JsonSpanError('expected an array', start);
   const out: { start: number; end: number }[] = [];
   let i = skipWs(buf, start + 1);
   if (buf[i] === RBRACKET) return out;
   for (;;) {
+    if (out.length >= limit) return out;
     const end = skipValue(buf, i);
     out.push({ start: i, end });
     i = skipWs(buf, end);

@@ -3,7 +3,7 @@
 // at each position, in the order the API caches (tools, then system, then the leading message
 // blocks). Byte ranges come from the top-level scanner (no parse of the body); only hashes and
 // sizes leave this module, never text. Imports node:crypto and the scanners only.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { scanTopLevel } from '../pipeline/json-scan.js';
 import { arrayElements } from '../control/json-spans.js';
 
@@ -23,9 +23,11 @@ export function prefixPoints(body: Buffer, maxMessages = MAX_MESSAGES): PrefixPo
   let fields;
   try { fields = scanTopLevel(body); } catch { return []; }
   const out: PrefixPoint[] = [];
-  const h = createHash('sha256');
+  // Created at the first point: most small requests have none, and a hash object is not free.
+  let h: Hash | null = null;
   let bytes = 0;
   const add = (position: string, start: number, end: number) => {
+    h ??= createHash('sha256');
     h.update(body.subarray(start, end));
     bytes += end - start;
     out.push({ position, hash: h.copy().digest('hex').slice(0, 16), bytes });
@@ -37,7 +39,8 @@ export function prefixPoints(body: Buffer, maxMessages = MAX_MESSAGES): PrefixPo
   const messages = fields.get('messages');
   if (messages) {
     let els: { start: number; end: number }[] = [];
-    try { els = arrayElements(body, messages.start); } catch { /* not an array: no message points */ }
+    // One element past the fingerprinted ones is enough to know none of them is the last.
+    try { els = arrayElements(body, messages.start, maxMessages + 1); } catch { /* not an array: no message points */ }
     // The last message is the new turn: a breakpoint only helps on what the next request repeats.
     els.slice(0, Math.min(maxMessages, Math.max(0, els.length - 1))).forEach((e, i) => add(`messages[${i}]`, e.start, e.end));
   }

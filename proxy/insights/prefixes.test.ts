@@ -1,0 +1,52 @@
+// Tests for prompt-prefix fingerprints: which positions get a point, and that each hash is the
+// SHA-256/16 of exactly the cumulative bytes a cache breakpoint there would cover.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { prefixPoints, MAX_MESSAGES } from './prefixes.js';
+import { arrayElements } from '../control/json-spans.js';
+
+const msg = (i: number) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'x'.repeat(i * 7)}` });
+const bodyWith = (n: number, extra: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', ...extra, messages: Array.from({ length: n }, (_, i) => msg(i)) }));
+
+/** The points computed the long way: every element of every array, cumulative hashes. */
+function expected(body: Buffer, spans: { position: string; start: number; end: number }[]) {
+  const h = createHash('sha256');
+  let bytes = 0;
+  return spans.map((s) => {
+    h.update(body.subarray(s.start, s.end));
+    bytes += s.end - s.start;
+    return { position: s.position, hash: h.copy().digest('hex').slice(0, 16), bytes };
+  });
+}
+
+test('the last message is never fingerprinted, and at most MAX_MESSAGES leading ones are', () => {
+  for (const n of [0, 1, 2, MAX_MESSAGES, MAX_MESSAGES + 1, MAX_MESSAGES + 2, 20]) {
+    const body = bodyWith(n);
+    const text = body.toString();
+    const start = text.indexOf('"messages":') + '"messages":'.length;
+    const all = arrayElements(body, start);
+    assert.equal(all.length, n);
+    const want = expected(body, all.slice(0, Math.min(MAX_MESSAGES, Math.max(0, n - 1))).map((e, i) => ({ position: `messages[${i}]`, ...e })));
+    assert.deepEqual(prefixPoints(body), want, `${n} messages`);
+  }
+});
+
+test('tools and system come first; a body with none of them has no points', () => {
+  const body = bodyWith(3, { tools: [{ name: 't', input_schema: { type: 'object' } }], system: 'be brief' });
+  const points = prefixPoints(body);
+  assert.deepEqual(points.map((p) => p.position), ['tools', 'system', 'messages[0]', 'messages[1]']);
+  assert.deepEqual(prefixPoints(Buffer.from('{"model":"m","messages":[{"role":"user","content":"hi"}]}')), []);
+  assert.deepEqual(prefixPoints(Buffer.from('not json')), []);
+});
+
+test('arrayElements with a limit reads only that many elements', () => {
+  const buf = Buffer.from('[1, {"a":[2]}, "three", 4]');
+  assert.deepEqual(arrayElements(buf, 0, 2).map((e) => buf.toString('utf8', e.start, e.end)), ['1', '{"a":[2]}']);
+  assert.equal(arrayElements(buf, 0).length, 4);
+  assert.equal(arrayElements(buf, 0, 10).length, 4);
+  // What lies past the limit is not read.
+  const broken = Buffer.from('[1, 2, }');
+  assert.equal(arrayElements(broken, 0, 2).length, 2);
+});
