@@ -37,6 +37,8 @@ export interface GatewayRequestContext {
   status: number | null;
   /** The GatewayError code when Sluice itself failed the request (`GATEWAY_UPSTREAM_TIMEOUT`). */
   gatewayErrorCode?: string | null;
+  /** Sluice refused the request before sending it (status is Sluice's own, code its reason). */
+  refused?: boolean;
   /** The Message Batches API prices every token at half. */
   batch?: boolean;
 
@@ -191,6 +193,8 @@ export function rowFromReport(ctx: GatewayRequestContext, report: UsageReport | 
   const tokens = splitUsage(billed ? usage : null);
   const costPico = billed && usage !== null ? costPicoOf(priceBook, servedModel ?? ctx.requestedModel, usage, ctx.batch === true) : 0;
   let errorType = report?.error?.type ?? null;
+  // Sluice's own refusal (a guardrail, budget, policy or rate limit) carries its status and code.
+  if (errorType === null && ctx.refused === true) errorType = ctx.gatewayErrorCode ?? null;
   if (errorType === null && status === null) errorType = ctx.gatewayErrorCode ?? 'no_response';
   if (errorType === null && status !== null && status >= 400) errorType = `http_${status}`;
   const q = ctx.path.indexOf('?');

@@ -10,7 +10,7 @@ import { ClientAbortError } from './dispatch.js';
 import { attemptsOf, type Attempt, type SendResult } from './upstream.js';
 import type { Guard } from './guard.js';
 import { httpSink, sendLocal, type ForwardStage } from './forward.js';
-import type { Metering } from './meter.js';
+import type { MeterStart, Metering } from './meter.js';
 import { readRequestInfo, tierOf, type RouteStage } from './route.js';
 import type { Finish, ProxyRequest } from './types.js';
 
@@ -49,6 +49,14 @@ export interface PipelineDeps {
 
 export type Pipeline = (r: PipelineRequest) => Promise<void>;
 
+/** What the meter starts from; the body's size is read when called (a stage may rewrite it). */
+function meterStartOf(preq: ProxyRequest): MeterStart {
+  return {
+    id: preq.id, tsStart: preq.tsStart, method: preq.method, path: preq.pathname, headers: preq.headers, caller: preq.caller,
+    info: preq.info, bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: null,
+  };
+}
+
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { auth, route, guard, forward, metering, observer } = deps;
   return async ({ requestId, req, res, url }) => {
@@ -63,8 +71,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const info = readRequestInfo(method, pathname, req.headers, body);
     const preq: ProxyRequest = { id: requestId, tsStart, method, url, pathname, headers: req.headers, caller, body, info, notes: {} };
     // 2. guard (extension stages: policies, budgets, guardrails) may refuse or change the body
-    const checked = guard.check(preq);
-    const finish: Finish = checked instanceof Promise ? await checked : checked;
+    let finish: Finish;
+    try {
+      const checked = guard.check(preq);
+      finish = checked instanceof Promise ? await checked : checked;
+    } catch (err) {
+      // A refusal is still a request: it gets its row (0 attempts, not billed) so it counts
+      // in every total and the session page can show why it was refused.
+      if (err instanceof GatewayError) {
+        metering.begin(meterStartOf(preq))?.onRefused(err.status, err.code, Date.now() - tsStart);
+      }
+      throw err;
+    }
     // 3. route
     let plan;
     try {
@@ -82,10 +100,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const abort = new AbortController();
     res.on('close', () => { if (!res.writableFinished) abort.abort(); });
     const sink = guard.tap(httpSink(res, requestId), preq);
-    const meter = metering.begin({
-      id: requestId, tsStart, method, path: pathname, headers: req.headers, caller, info,
-      bytesIn: preq.body?.length ?? 0, provider: 'anthropic', keyId: null,
-    }, finish);
+    const meter = metering.begin(meterStartOf(preq), finish);
     if (!meter) res.once('close', () => finish(null));
     if (observer.wantsStart()) observer.onStart(preq);
     const smart = plan.route?.smart;

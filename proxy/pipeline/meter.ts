@@ -38,6 +38,12 @@ export interface RequestMeter extends Required<Pick<ForwardHooks, 'onStart' | 'o
   onEnd(end: UpstreamEnd): void;
   /** No response: the gateway failed the request (`code`) or the client left first (null). */
   onFailure(code: string | null, totalMs: number): void;
+  /**
+   * Sluice refused the request before any upstream attempt (a guardrail, budget, policy or rate
+   * limit): the row keeps the refusal's status and code, 0 attempts, nothing billed, so every
+   * request counts in the totals and the session page can say why it was refused.
+   */
+  onRefused(status: number, code: string, totalMs: number): void;
 }
 
 export interface Metering {
@@ -148,6 +154,16 @@ export function createMetering(opts: {
           ctx.totalMs = totalMs;
           ctx.tsEnd = Date.now();
           ctx.gatewayErrorCode = code ?? 'CLIENT_ABORTED';
+          record(rowFromReport(ctx, null, currentBook()));
+        },
+        onRefused(status, code, totalMs) {
+          ctx.status = status;
+          ctx.refused = true;
+          ctx.gatewayErrorCode = code;
+          ctx.totalMs = totalMs;
+          ctx.tsEnd = Date.now();
+          ctx.attempts = [];
+          ctx.attemptsMade = 0;
           record(rowFromReport(ctx, null, currentBook()));
         },
       };

@@ -3,6 +3,7 @@
 // the value never echoed, flag only reports, and a token without a guard is forwarded untouched.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { requestStory } from '../../proxy/ledger/explain.js';
 import { authHeaders, rawRequest } from '../helpers.js';
 import { startControlStack, type ControlStack } from './stack.js';
 
@@ -63,6 +64,27 @@ test('block refuses before forwarding, names the detector and location, never ec
   assert.match(err.message, /an Anthropic API key \(guardrail "anthropic_key", policy "default"\) in messages\[0\]\.content\[0\]\.text/);
   assert.ok(!r.body.toString().includes(ANT.slice(7)));
   assert.ok(!s.logs.join('\n').includes(ANT.slice(14)), 'not in the logs either');
+});
+
+test('a refusal is still a request: its ledger row has the status and reason, 0 attempts, nothing billed', async () => {
+  const ledger = s.gw.ledger!;
+  ledger.flush();
+  const before = ledger.totals();
+  const body = JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 8, messages: [{ role: 'user', content: `again ${ANT}` }] });
+  const r = await post(s.tokens.guarded!, body);
+  assert.equal(r.status, 400);
+  ledger.flush();
+  const after = ledger.totals();
+  assert.equal(after.requests, before.requests + 1, 'it counts in every request total');
+  assert.equal(after.errors, before.errors + 1);
+  assert.equal(after.billedRequests, before.billedRequests);
+  assert.equal(after.costUsd, before.costUsd);
+  const rows = ledger.requestsInRange({ limit: 100_000 }).requests;
+  const row = rows.find((x) => x.id === r.headers['request-id'])!;
+  assert.ok(row, 'the row carries the request id the client was given');
+  assert.deepEqual([row.status, row.errorType, row.attemptsMade, row.billed, row.costUsd, row.tool], [400, 'GATEWAY_GUARDRAIL_BLOCKED', 0, false, 0, 'guarded']);
+  assert.deepEqual(requestStory(row).map((x) => x.kind), ['refusal'], 'the session page can say why');
+  assert.ok(!JSON.stringify(row).includes(ANT.slice(14)), 'the row holds no body text');
 });
 
 test('a caller no guard applies to is forwarded byte for byte', async () => {
