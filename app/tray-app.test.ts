@@ -10,7 +10,7 @@ import { createLogger } from '../proxy/log.js';
 import { createMemorySecretStore } from '../proxy/store/secrets.js';
 import { openSettings } from '../proxy/store/settings.js';
 import { ProfilesSettingsSchema } from '../proxy/profiles/index.js';
-import { startMockUpstream, type MockUpstream } from '../test/mock-upstream.js';
+import { messageJson, sendJson, startMockUpstream, type MockUpstream } from '../test/mock-upstream.js';
 import { loadAdminExtension } from './admin-adapter.js';
 import { createTrayApp, type TrayApp } from './tray-app.js';
 import { HIDDEN_FLAG } from './autostart.js';
@@ -309,6 +309,47 @@ test('a proxied request shows in today’s spend; alerts notify and set the brea
 
     gw.events.emit('alert', { kind: 'fallback', level: 'info', message: 'answered by claude-sonnet-4-5', ts: Date.now() });
     assert.equal(h.rec.notifications.at(-1)!.title, 'Sluice: using a fallback');
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('the tray shows the subscription windows Anthropic reported on relayed OAuth traffic ("5h 42% · 7d 27%"), and updates with the next response', async () => {
+  const h = await harness();
+  try {
+    await h.app.start();
+    const gw = h.app.gateway()!;
+    const inFuture = (hours: number) => String(Math.floor(Date.now() / 1000) + hours * 3600);
+    const unified = (five: string, seven: string) => ({
+      'anthropic-ratelimit-unified-status': 'allowed',
+      'anthropic-ratelimit-unified-5h-utilization': five,
+      'anthropic-ratelimit-unified-5h-reset': inFuture(3),
+      'anthropic-ratelimit-unified-7d-utilization': seven,
+      'anthropic-ratelimit-unified-7d-reset': inFuture(100),
+    });
+    let headers = unified('0.42', '0.274');
+    h.mock.setBehavior((req, res) => sendJson(req, res, 200, messageJson({}), headers));
+    const ask = async () => {
+      const r = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-ant-oat01-FAKE-tray-oauth', 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: JSON.stringify({ device_id: 'd', account_uuid: 'acct-tray-1', session_id: 's' }) } }),
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('anthropic-ratelimit-unified-5h-utilization'), headers['anthropic-ratelimit-unified-5h-utilization'], 'the client gets the headers unchanged');
+      await r.arrayBuffer();
+    };
+    // Before any subscription traffic: no line.
+    await h.app.refresh();
+    assert.equal(item(lastMenu(h.rec), 'usage'), undefined);
+    await ask();
+    await h.app.refresh();
+    assert.equal(item(lastMenu(h.rec), 'usage')!.label, '5h 42% · 7d 27%');
+    assert.equal(item(lastMenu(h.rec), 'usage')!.enabled, false);
+    headers = unified('0.5', '0.31');
+    await ask();
+    await h.app.refresh();
+    assert.equal(item(lastMenu(h.rec), 'usage')!.label, '5h 50% · 7d 31%');
   } finally {
     await h.cleanup();
   }

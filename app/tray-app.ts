@@ -11,6 +11,7 @@ import { createTokenStore, type TokenStore } from '../proxy/store/tokens.js';
 import { listToolAdapters, type ToolAdapter, type ToolId } from '../proxy/tools/index.js';
 import { followPort, tokenAccount, toolContext, toolToken, type ToolsCliIo } from '../proxy/cli-tools.js';
 import { controlExtension } from '../proxy/control/index.js';
+import { currentUtilization, readUsageLimits, type UsageLimitsDoc } from '../proxy/control/unified-limits.js';
 import { observeExtension } from '../proxy/observe/index.js';
 import { applyProfile, listProfiles } from '../proxy/profiles/index.js';
 import { insightsExtension } from '../proxy/insights/index.js';
@@ -105,6 +106,10 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
   let lastUpstream: UpstreamHealth | null = null;
   let ledgerHealth: LedgerHealth | null = null;
   let spend: SpendToday | null = null;
+  /** The subscription windows line ("5h 42% · 7d 27%"), from what the gateway's control extension recorded. */
+  let usage: TrayView['usage'] = null;
+  /** The running control extension's usage-limits store (null without the dashboard: then the file). */
+  let usageDoc: (() => UsageLimitsDoc) | null = null;
   let tools: ToolRow[] | null = null;
   const alerts: AlertEvent[] = [];
   let autostart: boolean | null = null;
@@ -143,6 +148,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
       enabled: base.enabled,
       port: gw?.port ?? null,
       startError, breakerOpen, lastUpstream, spend, tools, ledger: base.ledger,
+      usage: gw ? usage : null,
       alerts: [...alerts],
       profiles: profileItems(),
       autostart, busy,
@@ -229,6 +235,9 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     } catch (err) {
       logger.warn(`could not read today's spend: ${(err as Error).message}`);
     }
+    // Anthropic's window state as last relayed (OAuth traffic); a window that has reset since is dropped.
+    const u = currentUtilization(usageDoc?.() ?? readUsageLimits(d.dataDir), now());
+    usage = { fiveHour: u.fiveHour, sevenDay: u.sevenDay };
   };
 
   const readHealth = () => {
@@ -281,7 +290,15 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
     await win.loadURL(windowUrl()).catch((err: Error) => logger.warn(`the window could not load: ${err.message}`));
   };
 
+  /** Keeps the control extension's live usage-limits store for the tray line (the file lags it by a moment). */
+  const withUsageLimits = (make: ReturnType<typeof controlExtension>): ReturnType<typeof controlExtension> => (internals) => {
+    const ext = make(internals);
+    usageDoc = () => ext.usageLimits.doc();
+    return ext;
+  };
+
   const startGateway = async () => {
+    usageDoc = null;
     admin ??= await d.loadAdmin();
     if (!admin.ok) logger.info(`dashboard unavailable: ${admin.reason}`);
     try {
@@ -295,7 +312,7 @@ export function createTrayApp(d: TrayAppDeps): TrayApp {
         // Control and observe add /admin/api/* routes of their own, so they mount before the
         // admin API (which answers 404 for paths it does not know); they use its credentials.
         extensions: [
-          ...(admin.ok ? [observeExtension({ authorize: admin.admin.authorize }), controlExtension({ authorize: admin.admin.authorize }), insightsExtension({ authorize: admin.admin.authorize }), teamExtension({ authorize: admin.admin.authorize }), admin.admin.extension] : [teamExtension()]),
+          ...(admin.ok ? [observeExtension({ authorize: admin.admin.authorize }), withUsageLimits(controlExtension({ authorize: admin.admin.authorize })), insightsExtension({ authorize: admin.admin.authorize }), teamExtension({ authorize: admin.admin.authorize }), admin.admin.extension] : [teamExtension()]),
           ...(d.gatewayOptions?.extensions ?? []),
         ],
       });
