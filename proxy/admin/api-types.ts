@@ -70,6 +70,9 @@ export interface ReportResponse {
 
 export type { SessionPage as SessionsResponse, SessionDetail as SessionResponse };
 
+/** GET /admin/api/report/blocks: exactly `sluice report blocks --json` (schema sluice.report/1). */
+export type { BlockRow, ReportResult as BlocksResponse, ReportSums } from '../cli-report.js';
+
 export interface SettingsView {
   port: number;
   /** The Anthropic base URL stored in the settings. */

@@ -19,6 +19,7 @@ import { listKeys, mountConfigRoutes } from './routes-config.js';
 import { mountLedgerRoutes } from './routes-ledger.js';
 import { mountProfileRoutes } from './routes-profiles.js';
 import { mountProviderRoutes } from './routes-providers.js';
+import { mountReportRoutes } from './routes-report.js';
 import { mountRoutingRoutes } from './routes-routing.js';
 import { mountToolRoutes } from './routes-tools.js';
 import { defaultUiDir, resolveUiFile, securityHeaders, sendUiFile } from './static-ui.js';
@@ -155,6 +156,7 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
     api.get('/events', (_req: Request, res: Response) => { streams.attach(res); });
 
     mountLedgerRoutes(api, deps);
+    mountReportRoutes(api, deps);
     mountConfigRoutes(api, deps);
     mountToolRoutes(api, deps);
     mountRoutingRoutes(api, deps);

@@ -40,6 +40,7 @@ const PAGES: { name: string; hash: string; ready: string }[] = [
   { name: 'routing', hash: '#/routing', ready: `[data-testid="${T.upstreamInput}"]` },
   { name: 'budgets', hash: '#/budgets', ready: `[data-testid="${T.budgets}"][data-ready]` },
   { name: 'tools', hash: '#/tools', ready: `[data-testid="${T.tools}"]` },
+  { name: 'blocks', hash: '#/blocks', ready: `[data-testid="${T.blocks}"][data-ready]` },
   { name: 'team', hash: '#/team', ready: `[data-testid="${T.team}"][data-ready]` },
   { name: 'settings', hash: '#/settings', ready: `[data-testid="${T.settings}"]` },
 ];

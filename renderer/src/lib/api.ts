@@ -1,7 +1,7 @@
 // The dashboard's only door to the gateway: one typed client over the admin API. Types come
 // type-only from proxy/admin/api-types.ts; no other module of the renderer calls fetch.
 import type {
-  AbReport, AlertView, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
+  AbReport, AlertView, BlocksResponse, BudgetSettings, BudgetsPatch, CapturePatch, CaptureSettings, ControlSettings, ControlStatusView, ErrorEnvelope,
   GuardPolicy, GuardTestResponse, KeyInfo, KeysResponse, KeyTestResult, ProfilesResponse, ProvidersResponse, ReportBy, ReportResponse, RouteRule, RoutingView, SessionDetail, SessionPage,
   SettingsPatch, SettingsView, StatusResponse, TeamBudgetView, TeamReport, TeamReportBy, TeamStatusView, TokenCreated, TokenPolicy, TokenView, ToolApplyResponse, ToolPreviewResponse,
   ToolsResponse, ToolUndoResponse,
@@ -138,6 +138,8 @@ export function createApi(opts: ApiOptions = {}) {
       report: (q: { by: TeamReportBy; since?: string; until?: string }, signal?: AbortSignal) => call<TeamReport>('GET', `/team/report${queryString(q)}`, undefined, signal),
       budgets: (signal?: AbortSignal) => call<{ budgets: TeamBudgetView[] }>('GET', '/team/budgets', undefined, signal),
     },
+    /** 5-hour windows: exactly `sluice report blocks --json` (the same buildReport). */
+    blocks: (q: { since?: string; until?: string } = {}, signal?: AbortSignal) => call<BlocksResponse>('GET', `/report/blocks${queryString(q)}`, undefined, signal),
     /** Insights (metadata only), and the one click that turns on cache injection for a tool. */
     insights: (signal?: AbortSignal) => call<InsightsReport>('GET', '/insights', undefined, signal),
     enableCacheInjection: (tool: string) => call<{ tool: string; injectCache: boolean }>('POST', `/insights/cache/${encodeURIComponent(tool)}`),

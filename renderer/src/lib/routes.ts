@@ -10,6 +10,7 @@ export type Route =
   | { page: 'budgets' }
   | { page: 'tools' }
   | { page: 'insights' }
+  | { page: 'blocks' }
   | { page: 'team' }
   | { page: 'settings' }
   | { page: 'signed-out'; error: string | null }
@@ -17,7 +18,7 @@ export type Route =
 
 export type PageName = Route['page'];
 
-const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'insights', 'team', 'settings']);
+const SIMPLE = new Set(['sessions', 'spend', 'providers', 'routing', 'budgets', 'tools', 'insights', 'blocks', 'team', 'settings']);
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');

@@ -142,6 +142,10 @@ export const T = {
   toolUndo: 'tool-undo',
   toolDiff: 'tool-diff',
 
+  blocks: 'page-blocks',
+  blockRow: 'block-row',
+  blocksTotal: 'blocks-total',
+
   team: 'page-team',
   teamNotJoined: 'team-not-joined',
   teamJoinCommand: 'team-join-command',
