@@ -166,33 +166,37 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
     };
 
     // The current local day and month and their bounds, recomputed only when the day turns over.
-    let periods: { day: string; month: string; dayRange: { since: number; until: number }; monthRange: { since: number; until: number } } | null = null;
-    const periodsAt = (t: number) => {
+    // (Reset labels too: building them per request parsed and printed two dates each time.)
+    type Periods = {
+      day: string; month: string; dayRange: { since: number; until: number }; monthRange: { since: number; until: number };
+      daily: { resetsAt: number; resetsLabel: string }; monthly: { resetsAt: number; resetsLabel: string };
+    };
+    let periods: Periods | null = null;
+    const periodsAt = (t: number): Periods => {
       if (periods && t >= periods.dayRange.since && t < periods.dayRange.until) return periods;
       const day = localDay(t, tz);
       const month = day.slice(0, 7);
+      const dayRange = { since: localDayStart(day, tz), until: localDayStart(nextDay(day), tz) };
+      const monthRange = { since: monthStart(month, tz), until: monthStart(nextMonth(month), tz) };
       periods = {
-        day,
-        month,
-        dayRange: { since: localDayStart(day, tz), until: localDayStart(nextDay(day), tz) },
-        monthRange: { since: monthStart(month, tz), until: monthStart(nextMonth(month), tz) },
+        day, month, dayRange, monthRange,
+        daily: { resetsAt: dayRange.until, resetsLabel: `${nextDay(day)} 00:00` },
+        monthly: { resetsAt: monthRange.until, resetsLabel: `${nextMonth(month)}-01 00:00` },
       };
       return periods;
     };
 
     const limitsFor = (req: ProxyRequest, cfg: ControlSettings, policy: TokenPolicy | undefined): BudgetLimit[] => {
-      const { day, month, dayRange, monthRange } = periodsAt(now());
+      const { day, month, dayRange, monthRange, daily, monthly } = periodsAt(now());
       const b = cfg.budgets;
       const out: BudgetLimit[] = [];
-      const daily = { resetsAt: dayRange.until, resetsLabel: `${nextDay(day)} 00:00` };
-      const monthly = { resetsAt: monthRange.until, resetsLabel: `${nextMonth(month)}-01 00:00` };
       if (b.dailyUsd !== null) {
         out.push({ id: 'daily', label: 'the daily budget (all tools)', period: day, limitPico: usdToPico(b.dailyUsd), howToRaise: '`sluice budget set daily <usd>`', load: settledFromLedger(() => ledger?.totals(dayRange).costUsd), ...daily });
       }
       if (b.monthlyUsd !== null) {
         out.push({ id: 'monthly', label: 'the monthly budget (all tools)', period: month, limitPico: usdToPico(b.monthlyUsd), howToRaise: '`sluice budget set monthly <usd>`', load: settledFromLedger(() => ledger?.totals(monthRange).costUsd), ...monthly });
       }
-      const session = sessionIdFrom(req.headers, req.info.metadataUserId ?? undefined).sessionId;
+      const session = b.sessionUsd === null ? null : sessionIdFrom(req.headers, req.info.metadataUserId ?? undefined).sessionId;
       if (b.sessionUsd !== null && session !== null) {
         out.push({ id: `session:${session}`, label: `the per-session budget (session ${session})`, period: 'lifetime', limitPico: usdToPico(b.sessionUsd), howToRaise: '`sluice budget set session <usd>` (or start a new session)', load: settledFromLedger(() => ledger?.getSession(session, { limit: 1 })?.session.costUsd) });
       }
@@ -203,6 +207,28 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
         if (policy.monthlyUsd !== null) out.push({ id: `token:${name}:monthly`, label: `the monthly budget of token "${name}"`, period: month, limitPico: usdToPico(policy.monthlyUsd), howToRaise: `\`sluice budget set monthly <usd> --token ${name}\``, load: settledFromLedger(ofTool(monthRange)), ...monthly });
       }
       return out;
+    };
+
+    /** Reserves a request's estimated cost against the budgets that apply to it (control:budget). */
+    const reserveBudgets = async (req: ProxyRequest & { body: Buffer }, cfg: ControlSettings, limits: BudgetLimit[]): Promise<(row: LedgerRow | null) => void> => {
+      const { book, fallback } = await prices();
+      const est = estimateCost(book, fallback, req.info.model, req.body, maxTokensOf(req.body));
+      const thresholds = cfg.budgets.alertAt;
+      // On the user's API key Sluice's budgets are the caps: announce the fullest one to
+      // Claude Code in its unified-headers shape, and refuse in its billing_error shape with
+      // them. Never on subscription (OAuth) traffic: its windows are Anthropic's.
+      const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
+      const reservation = engine.reserve(limits, est.pico, thresholds, { now: now(), unified: ownKey });
+      req.notes.budgetReservation = { estimateUsd: est.pico / 1e12, pricedAs: est.pricedAs, budgets: limits.map((l) => l.id) };
+      if (ownKey) {
+        const fullest = fullestBudget(limits);
+        if (fullest !== null) req.notes.budgetHeaders = budgetUnifiedHeaders(fullest);
+      }
+      return (row) => {
+        // Unpriced but billed: the real cost is unknown, so the estimate stays spent.
+        const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
+        engine.settle(reservation, actual, config().budgets.alertAt);
+      };
     };
 
     /** The budget with the most of it spent that has a reset (a session budget has none), for Claude Code. */
@@ -317,29 +343,14 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       },
       {
         name: 'control:budget',
-        async onRequest(req) {
+        // Synchronous when no budget applies: an async stage would put every request through
+        // a promise (the guard runs stages without one when none returns one).
+        onRequest(req) {
           if (req.method !== 'POST' || req.pathname !== MESSAGES || !req.body) return;
           const cfg = config();
           const limits = limitsFor(req, cfg, policyOf(req, cfg));
           if (limits.length === 0) return;
-          const { book, fallback } = await prices();
-          const est = estimateCost(book, fallback, req.info.model, req.body, maxTokensOf(req.body));
-          const thresholds = cfg.budgets.alertAt;
-          // On the user's API key Sluice's budgets are the caps: announce the fullest one to
-          // Claude Code in its unified-headers shape, and refuse in its billing_error shape with
-          // them. Never on subscription (OAuth) traffic: its windows are Anthropic's.
-          const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
-          const reservation = engine.reserve(limits, est.pico, thresholds, { now: now(), unified: ownKey });
-          req.notes.budgetReservation = { estimateUsd: est.pico / 1e12, pricedAs: est.pricedAs, budgets: limits.map((l) => l.id) };
-          if (ownKey) {
-            const fullest = fullestBudget(limits);
-            if (fullest !== null) req.notes.budgetHeaders = budgetUnifiedHeaders(fullest);
-          }
-          return (row) => {
-            // Unpriced but billed: the real cost is unknown, so the estimate stays spent.
-            const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
-            engine.settle(reservation, actual, config().budgets.alertAt);
-          };
+          return reserveBudgets(req as ProxyRequest & { body: Buffer }, cfg, limits);
         },
         onResponse(req, _status, headers) {
           const announce = req.notes.budgetHeaders as Record<string, string> | undefined;
