@@ -372,14 +372,15 @@ export function controlExtension(opts: ControlExtensionOptions = {}): (internals
       },
       {
         name: 'control:capture',
-        async onRequest(req) {
+        // Synchronous while capture is off (an async stage puts every request through a promise).
+        onRequest(req) {
           noticeCapture();
           const c = config().capture;
           if (!c.enabled || (c.tokens.length > 0 && !c.tokens.some((g) => globMatch(g, callerName(req))))) return;
           const meta = { id: req.id, ts: now(), tool: callerName(req), method: req.method, path: req.pathname };
           req.notes.capture = meta;
           // Awaited: a captured request is on disk before it is forwarded (debug mode; costs one fsync).
-          await capture.writeRequest(meta, req.body).catch((err: Error) => internals.logger.warn(`control: capture failed: ${err.message}`));
+          return capture.writeRequest(meta, req.body).then(() => {}, (err: Error) => internals.logger.warn(`control: capture failed: ${err.message}`));
         },
         onResponse(req, status, headers) {
           const meta = req.notes.capture as Parameters<typeof capture.tapResponse>[0] | undefined;

@@ -230,38 +230,43 @@ export function teamExtension(opts: TeamExtensionOptions = {}): (internals: Gate
 
     const stage: Stage = {
       name: 'team:budget',
-      async onRequest(req) {
+      // Synchronous when this machine is in no team: an async stage would put every request
+      // through a promise (the guard runs stages without one when none returns one).
+      onRequest(req) {
         if (!cfg || req.method !== 'POST' || req.pathname !== '/v1/messages' || !req.body) return;
-        const { book: b, fallback: f } = await prices();
-        const est = estimateCost(b, f, req.info.model, req.body, maxTokensOf(req.body));
-        let adm;
-        try {
-          adm = await leases.admit(est.pico);
-        } catch (err) {
-          if (err instanceof TeamBudgetError) {
-            // The same refusal as a local budget (429 billing_error, retry-after to the UTC
-            // period's end); a team-wide budget is a pool the user shares, an unreachable team
-            // database a counter Sluice cannot read (fails closed).
-            const kind = err.budgetId.endsWith(':daily') ? 'daily' : 'monthly';
-            const t = now();
-            const offline = err.reason === 'offline';
-            const resetsAt = offline ? null : periodRange(kind, periodOf(kind, t)).until;
-            const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
-            const headers = budgetRefusalHeaders({
-              utilization: 1, resetsAt, period: kind, now: t, unified: ownKey,
-              ...(err.budgetId.startsWith('team:') ? { scope: 'group_pool' as const } : {}),
-              ...(offline ? { reason: 'fetch_error' as const } : {}),
-            });
-            throw new BudgetExceededError(err.budgetId, `${offline ? 'spend limit unavailable' : budgetRefusalLead(true, resetsAt)} · ${err.message}`, headers);
+        const body = req.body;
+        return (async () => {
+          const { book: b, fallback: f } = await prices();
+          const est = estimateCost(b, f, req.info.model, body, maxTokensOf(body));
+          let adm;
+          try {
+            adm = await leases.admit(est.pico);
+          } catch (err) {
+            if (err instanceof TeamBudgetError) {
+              // The same refusal as a local budget (429 billing_error, retry-after to the UTC
+              // period's end); a team-wide budget is a pool the user shares, an unreachable team
+              // database a counter Sluice cannot read (fails closed).
+              const kind = err.budgetId.endsWith(':daily') ? 'daily' : 'monthly';
+              const t = now();
+              const offline = err.reason === 'offline';
+              const resetsAt = offline ? null : periodRange(kind, periodOf(kind, t)).until;
+              const ownKey = req.caller.kind === 'token' || req.caller.credential === 'api-key';
+              const headers = budgetRefusalHeaders({
+                utilization: 1, resetsAt, period: kind, now: t, unified: ownKey,
+                ...(err.budgetId.startsWith('team:') ? { scope: 'group_pool' as const } : {}),
+                ...(offline ? { reason: 'fetch_error' as const } : {}),
+              });
+              throw new BudgetExceededError(err.budgetId, `${offline ? 'spend limit unavailable' : budgetRefusalLead(true, resetsAt)} · ${err.message}`, headers);
+            }
+            throw err;
           }
-          throw err;
-        }
-        if (!adm) return;
-        req.notes.teamBudget = { estimateUsd: est.pico / 1e12, budgets: adm.leases.map((l) => l.def.budgetId) };
-        return (row) => {
-          const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
-          leases.settle(adm, actual);
-        };
+          if (!adm) return;
+          req.notes.teamBudget = { estimateUsd: est.pico / 1e12, budgets: adm.leases.map((l) => l.def.budgetId) };
+          return (row) => {
+            const actual = row === null || !row.billed ? 0 : row.costPico ?? est.pico;
+            leases.settle(adm, actual);
+          };
+        })();
       },
     };
 
