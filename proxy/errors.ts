@@ -51,9 +51,9 @@ export class ForbiddenHostError extends GatewayError {
 }
 
 export class ForbiddenOriginError extends GatewayError {
-  constructor(origin: string) {
+  constructor(origin: string, why = 'Add it to security.allowedOrigins in Sluice\'s settings to let that page call the gateway.') {
     super('GATEWAY_FORBIDDEN_ORIGIN', 403, 'gateway_forbidden_origin',
-      `Browser origin ${JSON.stringify(origin.slice(0, 200))} is not allowed. Add it to security.allowedOrigins in Sluice's settings to let that page call the gateway.`);
+      `Browser origin ${JSON.stringify(origin.slice(0, 200))} is not allowed. ${why}`);
   }
 }
 

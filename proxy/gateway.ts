@@ -8,7 +8,7 @@ import { tuneGcForBodies } from './gc-tuning.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { createHandler, type ProxyContext } from './server.js';
-import { ShuttingDownError } from './errors.js';
+import { ForbiddenOriginError, ShuttingDownError } from './errors.js';
 import { createAuth } from './pipeline/auth.js';
 import { createGuard } from './pipeline/guard.js';
 import { createRoute } from './pipeline/route.js';
@@ -291,8 +291,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return origins;
     },
     routes: (a) => {
-      // Admin writes carry the revision they were based on (If-Match); stale ones get 409.
-      a.use('/admin/api', (req, res, next) => withRequestRevision(settings, req, res, next));
+      a.use('/admin/api', (req, res, next) => {
+        // The admin API (every extension's routes too) answers the gateway's own pages only. A
+        // listed origin may spend through /v1 with a token; it must not reach the admin with the
+        // dashboard's cookie, which SameSite=Strict still sends from another localhost port.
+        const origin = req.headers.origin;
+        if (origin !== undefined && !selfOrigins().includes(origin)) {
+          throw new ForbiddenOriginError(origin, 'The admin API answers only the dashboard Sluice serves; security.allowedOrigins opens /v1 alone.');
+        }
+        // Admin writes carry the revision they were based on (If-Match); stale ones get 409.
+        withRequestRevision(settings, req, res, next);
+      });
       for (const e of extensions) e.routes?.(a);
     },
     health: () => health(),
