@@ -1,7 +1,8 @@
 // The admin API answers the gateway's own pages only. An origin listed in
 // security.allowedOrigins is trusted to spend through /v1 with a tool token; it must not change
 // settings with the dashboard's session cookie, which SameSite=Strict still sends from another
-// port of localhost (ports do not make a site).
+// port of localhost (ports do not make a site). And every state-changing admin route, the
+// extensions' included, takes JSON only, as the admin router's own routes do.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAdminStack, type AdminStack } from './ui/admin-stack.js';
@@ -38,6 +39,18 @@ test('a listed origin cannot use the dashboard cookie on any admin route (admin 
   // /v1 still serves that origin, as listed.
   const v1 = await rawRequest(`${s.gw.url}/v1/models`, { headers: { origin: PAGE, 'x-api-key': s.toolToken } });
   assert.notEqual(v1.status, 403);
+});
+
+test('extension routes refuse a state change that is not JSON, like the admin router', async () => {
+  for (const [method, path] of [['POST', '/insights/cache/agent'], ['POST', '/control/guardrails/test'], ['PUT', '/control/budgets'], ['DELETE', '/control/policies/agent']] as const) {
+    // content-length: Node sends a DELETE body without framing unless told its length.
+    for (const headers of [{ cookie, 'content-type': 'text/plain' }, { authorization: `Bearer ${s.admin.adminToken}` }]) {
+      const r = await rawRequest(`${s.gw.url}/admin/api${path}`, { method, headers: { ...headers, 'content-length': '2' }, body: '{}' });
+      assert.equal(r.status, 415, `${method} ${path} ${Object.keys(headers).join(',')}`);
+      assert.equal(r.headers['x-sluice-error-code'], 'ADMIN_UNSUPPORTED_MEDIA_TYPE');
+    }
+  }
+  assert.equal(injectCache(), false);
 });
 
 test('the dashboard\'s own origin still works with its cookie and JSON', async () => {

@@ -11,6 +11,7 @@ import { localDay, systemTzOffset, type TzOffset } from '../ledger/dates.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { withRequestRevision } from '../store/settings-revision.js';
 import { AdminError } from './admin-error.js';
+import { isJsonContentType } from '../control/admin-guard.js';
 import type { LoginUrlResponse, StatusResponse } from './api-types.js';
 import { createAdminAuth, LOGIN_CODE_TTL_MS } from './auth.js';
 import type { AdminDeps } from './deps.js';
@@ -60,8 +61,6 @@ export interface AdminHandle {
 
 export type AdminExtension = GatewayExtension & AdminHandle;
 export type AdminExtensionFactory = ((internals: GatewayInternals) => AdminExtension) & AdminHandle;
-
-const isJson = (ct: string | undefined) => (ct ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 
 /**
  * @example
@@ -115,7 +114,7 @@ export function adminExtension(opts: AdminOptions = {}): AdminExtensionFactory {
       auth.check(req.headers);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         // CSRF defence in depth beside SameSite=Strict: a form post cannot send this type.
-        if (!isJson(req.headers['content-type'])) {
+        if (!isJsonContentType(req.headers['content-type'])) {
           throw new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'State-changing admin requests must send Content-Type: application/json.');
         }
       }

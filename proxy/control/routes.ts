@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PriceBook } from '../pricing/index.js';
-import { AdminUnauthorizedError } from './errors.js';
+import { adminGuard } from './admin-guard.js';
 import { cacheSavings } from './estimate.js';
 import { compileGuard, scanPlainText, REDACT_ALL } from './guardrails.js';
 import {
@@ -77,10 +77,7 @@ const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function mountControlRoutes(app: Express, deps: ControlRouteDeps): void {
   const sourceOf = deps.sourceOf ?? ((req: IncomingMessage) => (req.headers['x-sluice-source'] === 'app' ? 'app' : 'admin'));
-  const guard = (handler: (req: Request, res: Response) => Promise<void> | void) => async (req: Request, res: Response) => {
-    if (!(await deps.authorize(req))) throw new AdminUnauthorizedError();
-    await handler(req, res);
-  };
+  const guard = adminGuard(deps.authorize);
   /** Validates the edited section, saves it, and writes one audit row. */
   const change = async (req: Request, action: string, target: string, edit: (c: ControlSettings) => { before: unknown; after: unknown }) => {
     const draft = structuredClone(deps.config());

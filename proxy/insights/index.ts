@@ -5,12 +5,12 @@
 // analyses; POST /admin/api/insights/cache/:tool turns on Sluice's cache injection for a tool.
 // Uses GatewayInternals only (never gateway.ts code).
 import type { IncomingMessage } from 'node:http';
-import type { Express, Request, Response } from 'express';
+import type { Express, Response } from 'express';
 import type { GatewayExtension, GatewayInternals, Stage } from '../gateway.js';
 import { sessionIdFrom } from '../meter/attribution.js';
 import { systemTzOffset, type TzOffset } from '../ledger/dates.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type PriceBook } from '../pricing/index.js';
-import { AdminUnauthorizedError } from '../control/errors.js';
+import { adminGuard } from '../control/admin-guard.js';
 import { InvalidRequestError } from '../errors.js';
 import { TokenPolicySchema } from '../control/schema.js';
 import { createCacheCandidates, type PrefixPrices } from './cache-candidates.js';
@@ -124,11 +124,7 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
       return { generatedAt: t, days: 30, cache, toolCalls: toolCalls.report(), ...fromLedger };
     };
 
-    const authorize = opts.authorize ?? (() => false);
-    const guard = (h: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-      if (!(await authorize(req))) throw new AdminUnauthorizedError();
-      await h(req, res);
-    };
+    const guard = adminGuard(opts.authorize ?? (() => false));
     const send = (res: Response, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });

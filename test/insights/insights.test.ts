@@ -93,7 +93,7 @@ test('a repeated system prompt is reported as a cache candidate; its text is in 
   for (const f of files) assert.ok(!(await readFile(f)).includes(MARKER), `${f} holds the marker`);
 
   // One click: cache injection on for that tool, and the candidate is covered.
-  const on = await rawRequest(`${gw.url}/admin/api/insights/cache/agent`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+  const on = await rawRequest(`${gw.url}/admin/api/insights/cache/agent`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' } });
   assert.equal(on.status, 200);
   assert.equal((gw.settings.get() as { control: { tokens: Record<string, { injectCache: boolean }> } }).control.tokens.agent!.injectCache, true);
   assert.equal((await report()).cache[0]!.covered, true);
