@@ -77,3 +77,17 @@ test('on Windows nothing is changed', async () => {
   assert.deepEqual((await secureDataDir(dir, 'win32')).changed, []);
   if (posix) assert.equal(await mode(p), 0o644);
 });
+
+test('files added since the list was written are Sluice\'s too: team, usage limits, the Anthropic report cache', { skip: !posix }, async () => {
+  const dir = join(root, 'newer');
+  await fs.mkdir(dir, { recursive: true });
+  const own = [
+    await file(join(dir, 'team.sqlite'), 0o644),
+    await file(join(dir, 'team.sqlite-wal'), 0o644),
+    await file(join(dir, 'usage-limits.json'), 0o644),
+    await file(join(dir, 'anthropic-report.json'), 0o644),
+    await file(join(dir, 'anthropic-report.json.4242.tmp'), 0o644),
+  ];
+  await secureDataDir(dir);
+  for (const p of own) assert.equal(await mode(p), 0o600, p);
+});

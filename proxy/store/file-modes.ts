@@ -12,7 +12,8 @@ import { join } from 'node:path';
  */
 const OWN_FILES = [
   'settings.json', 'ledger.sqlite', 'control.sqlite', 'models-cache.json', 'admin.json',
-  'tool-config.json', 'app-state.json', 'webhooks.log',
+  'tool-config.json', 'app-state.json', 'webhooks.log', 'team.sqlite', 'usage-limits.json',
+  'anthropic-report.json',
 ];
 /** Directories of Sluice's own (request/response captures), tightened with all they hold. */
 const OWN_DIRS = ['capture'];
