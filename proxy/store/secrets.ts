@@ -106,6 +106,15 @@ export interface ProviderKeys {
   invalidate(): void;
 }
 
+/**
+ * Keychain names that hold secrets other than provider keys (with their `name:…` accounts): the
+ * Anthropic Admin key, the team database password (`team:postgres`), observe's exporter and
+ * webhook secrets, tool tokens and the values a tool config held before Sluice. A provider of
+ * one of these names (a hand edit, an imported profile) never gets them as its key.
+ */
+export const NON_PROVIDER_ACCOUNTS: readonly string[] = ['anthropic-admin', 'team', 'observe', 'tool-token', 'tool-undo'];
+const keychainAllowed = (provider: string) => !NON_PROVIDER_ACCOUNTS.includes(provider);
+
 export function envVarFor(provider: string): string {
   return `SLUICE_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
 }
@@ -126,7 +135,7 @@ export function createProviderKeys(opts: {
   const now = opts.now ?? Date.now;
   const cache = new Map<string, { at: number; value: Promise<ResolvedKey | null> }>();
   const load = async (provider: string): Promise<ResolvedKey | null> => {
-    if (opts.secrets) {
+    if (opts.secrets && keychainAllowed(provider)) {
       try {
         const k = await opts.secrets.get(provider);
         if (k) return { key: k, source: 'keychain', hint: keyHint(k) };
@@ -139,7 +148,7 @@ export function createProviderKeys(opts: {
   };
   const loadPool = async (provider: string): Promise<PooledKey[]> => {
     const out: PooledKey[] = [];
-    if (opts.secrets) {
+    if (opts.secrets && keychainAllowed(provider)) {
       try {
         const accounts = (await opts.secrets.list()).map((a) => a.account)
           .filter((a) => a === provider || a.startsWith(`${provider}:`));
