@@ -60,6 +60,17 @@ test('save captures the live routing and the providers it names; export/import r
   assert.throws(() => parseProfilesFile({ sluiceProfiles: 1, profiles: { X: { providers: { p: { headers: { Authorization: 'Bearer x' } } } } } }), /carry no credentials/);
 });
 
+test('a profile carries no credential in any header or in its base URL', () => {
+  const file = (p: Record<string, unknown>) => ({ sluiceProfiles: 1, profiles: { X: { providers: { p } } } });
+  for (const h of ['x-goog-api-key', 'X-Auth-Token', 'api_key', 'x-secret']) {
+    assert.throws(() => parseProfilesFile(file({ headers: { [h]: 'AIzaSy-secret' } })), /carry no credentials/, h);
+  }
+  for (const u of ['https://user:pw@llm.example/v1', 'https://llm.example/v1?key=AIzaSy-secret', 'https://llm.example/v1?api_key=x']) {
+    assert.throws(() => parseProfilesFile(file({ baseUrl: u })), /carry no credentials/, u);
+  }
+  assert.doesNotThrow(() => parseProfilesFile(file({ baseUrl: 'https://openrouter.ai/api/v1?region=eu', headers: { 'HTTP-Referer': 'https://me.example', 'X-Title': 'me' } })));
+});
+
 test('CLI: save, list, use, export and import through the settings file (no gateway running)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
   try {

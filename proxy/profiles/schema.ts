@@ -19,7 +19,16 @@ const ProviderEntrySchema = z.record(z.string(), z.unknown()).superRefine((p, ct
   const headers = p.headers;
   if (headers && typeof headers === 'object') {
     for (const h of Object.keys(headers)) {
-      if (/^(x-api-key|authorization|api-key|proxy-authorization|cookie)$/i.test(h)) ctx.addIssue({ code: 'custom', path: ['headers', h], message: 'profiles carry no credentials' });
+      // Any key-like name, not a fixed list: x-goog-api-key, x-auth-token, api_key ...
+      if (KEYLIKE.test(h) || /^(authorization|proxy-authorization|cookie)$/i.test(h)) ctx.addIssue({ code: 'custom', path: ['headers', h], message: 'profiles carry no credentials' });
+    }
+  }
+  // A base URL can carry one too: user:password@ or a key-like query parameter (?key=...).
+  if (typeof p.baseUrl === 'string') {
+    let u: URL | null = null;
+    try { u = new URL(p.baseUrl); } catch { /* the settings schema names a bad URL when the profile is applied */ }
+    if (u && (u.username !== '' || u.password !== '' || [...u.searchParams.keys()].some((k) => KEYLIKE.test(k)))) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'profiles carry no credentials (no user:password@ or key parameter in the URL)' });
     }
   }
 });
