@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tuneGcForBodies } from '../proxy/gc-tuning.js';
 import { createLogger, parseLogLevel } from '../proxy/log.js';
 import { createKeychainStore } from '../proxy/store/secrets.js';
 import { defaultDataDir } from '../proxy/store/paths.js';
@@ -31,6 +32,9 @@ if (!app.requestSingleInstanceLock()) {
   // Without this listener Electron quits when the last window closes; Sluice lives in the tray.
   app.on('window-all-closed', () => {});
   await app.whenReady();
+  // The gateway runs in this process: apply its GC setting for large request bodies here, as
+  // `sluice serve` does (a process-wide V8 flag is the process owner's choice).
+  tuneGcForBodies();
   const logger = createLogger({ level: parseLogLevel(env.SLUICE_LOG_LEVEL) });
   const tray = createTrayApp({
     electron,

@@ -1,6 +1,7 @@
 // The `sluice` command: serve, token, key. Testable: all I/O comes in through `CliIo`.
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
+import { tuneGcForBodies } from './gc-tuning.js';
 import { createGateway } from './gateway.js';
 import { openSettings, SettingsError } from './store/settings.js';
 import { callGateway, findRunningGateway, GatewayCallError, openCliSettings } from './cli-settings.js';
@@ -242,6 +243,9 @@ function parsePort(v: string): number {
 }
 
 async function serve(io: CliIo, dataDir: string, portArg: string | undefined, level: string | undefined): Promise<number> {
+  // A process-wide V8 setting, so the process's owner applies it, not the gateway library
+  // (bench/PROFILE.md: large request bodies otherwise trigger a full GC every ~16 requests).
+  tuneGcForBodies();
   const port = portArg === undefined ? undefined : parsePort(portArg);
   const logger = createLogger({ level: parseLogLevel(level ?? io.env.SLUICE_LOG_LEVEL), write: (l) => io.stderr(`${l}\n`) });
   const secretStore = io.secrets?.() ?? createKeychainStore();

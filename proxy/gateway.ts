@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { createEventBus, type EventBus } from './events.js';
 import { emitProfileSwitches } from './profiles/index.js';
-import { tuneGcForBodies } from './gc-tuning.js';
 import type { AddressInfo } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { createHandler, type ProxyContext } from './server.js';
@@ -124,7 +123,6 @@ export function anthropicBaseUrl(settings: SettingsStore, env: Record<string, st
 }
 
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
-  tuneGcForBodies();
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger();
   // Owner-only data dir and files (POSIX); what an older version left readable is tightened.
