@@ -44,7 +44,8 @@ test('a listed origin cannot use the dashboard cookie on any admin route (admin 
 test('extension routes refuse a state change that is not JSON, like the admin router', async () => {
   for (const [method, path] of [['POST', '/insights/cache/agent'], ['POST', '/control/guardrails/test'], ['PUT', '/control/budgets'], ['DELETE', '/control/policies/agent']] as const) {
     // content-length: Node sends a DELETE body without framing unless told its length.
-    for (const headers of [{ cookie, 'content-type': 'text/plain' }, { authorization: `Bearer ${s.admin.adminToken}` }]) {
+    const variants: Record<string, string>[] = [{ cookie, 'content-type': 'text/plain' }, { authorization: `Bearer ${s.admin.adminToken}` }];
+    for (const headers of variants) {
       const r = await rawRequest(`${s.gw.url}/admin/api${path}`, { method, headers: { ...headers, 'content-length': '2' }, body: '{}' });
       assert.equal(r.status, 415, `${method} ${path} ${Object.keys(headers).join(',')}`);
       assert.equal(r.headers['x-sluice-error-code'], 'ADMIN_UNSUPPORTED_MEDIA_TYPE');

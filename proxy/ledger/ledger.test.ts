@@ -35,7 +35,7 @@ describe('schema', () => {
     assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
     assert.equal(pragma(db, 'journal_mode'), 'wal');
     const tables = (rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as { name: string }[]).map((t) => t.name);
-    assert.deepEqual(tables, ['attempts', 'daily', 'requests', 'session_models', 'sessions']);
+    assert.deepEqual(tables, ['attempts', 'daily', 'requests', 'session_model_pairs', 'session_models', 'sessions']);
     db.close();
     const again = open(path);
     assert.equal(again.totals().requests, 1);

@@ -386,11 +386,10 @@ export function createQueries(db: Db, tz: TzOffset): Queries {
   // `session_models` holds every id a session's rows named, requested and served alike (so a
   // search finds either); what a person reads is each model that served it, once, with the ids
   // it was asked for by where those differ (an alias, a dated id, a routing rule). Read from the
-  // session's rows, for the sessions of one page only, sorted by id as before. "No session"
-  // groups keep the plain list.
-  const pairsSql = `SELECT session_id, coalesce(served_model, requested_model) AS served, requested_model AS requested, min(ts_start) AS first
-    FROM requests WHERE session_id IN (SELECT value FROM json_each(?)) AND coalesce(served_model, requested_model) IS NOT NULL
-    GROUP BY 1, 2, 3 ORDER BY 1, 4, 2, 3`;
+  // `session_model_pairs` rollup (V5), for the sessions of one page only, sorted by id as
+  // before. "No session" groups keep the plain list.
+  const pairsSql = `SELECT session_id, served, nullif(requested, '') AS requested, first_ts AS first
+    FROM session_model_pairs WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY 1, 4, 2, 3`;
   const withServedModels = (sessions: SessionSummary[]): SessionSummary[] => {
     const ids = sessions.filter((x) => parseNoSessionId(x.sessionId) === null).map((x) => x.sessionId);
     if (ids.length === 0) return sessions;

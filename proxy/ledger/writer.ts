@@ -393,6 +393,8 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
       via_gateway = max(via_gateway, excluded.via_gateway),
       imported = max(imported, excluded.imported)`);
   const modelAdd = db.prepare('INSERT OR IGNORE INTO session_models (session_id, model) VALUES (?, ?)');
+  const pairUpsert = db.prepare(`INSERT INTO session_model_pairs (session_id, served, requested, first_ts) VALUES (?, ?, ?, ?)
+    ON CONFLICT (session_id, served, requested) DO UPDATE SET first_ts = min(first_ts, excluded.first_ts)`);
   const setProject = db.prepare('UPDATE sessions SET project = ? WHERE session_id = ? AND project IS NULL');
   const pendingProjects = new Map<string, string>();
   const named = new Set<string>();
@@ -413,6 +415,8 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
     const sessions = new Map<string, SessionAcc>();
     const daily = new Map<string, DailyAcc>();
     const models = new Set<string>();
+    /** `session\0served\0requested` -> first ts: which model served under which asked-for id (V5). */
+    const pairs = new Map<string, number>();
     const touchedNegative = new Set<string>();
 
     const apply = (r: DbRequestRow, sign: 1 | -1): void => {
@@ -437,6 +441,12 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
           else s.imported = 1;
           if (r.requested_model !== null) models.add(`${sid}\u0000${r.requested_model}`);
           if (r.served_model !== null) models.add(`${sid}\u0000${r.served_model}`);
+          const served = r.served_model ?? r.requested_model;
+          if (served !== null) {
+            const pk = `${sid}\u0000${served}\u0000${r.requested_model ?? ''}`;
+            const seen = pairs.get(pk);
+            if (seen === undefined || r.ts_start < seen) pairs.set(pk, r.ts_start);
+          }
         }
       }
       if (c.requests === 0) return;
@@ -460,6 +470,10 @@ export function createWriter(db: Db, tz: TzOffset): Writer {
       for (const m of models) {
         const cut = m.indexOf('\u0000');
         modelAdd.run(m.slice(0, cut), m.slice(cut + 1));
+      }
+      for (const [pk, first] of pairs) {
+        const [sid, served, requested] = pk.split('\u0000') as [string, string, string];
+        pairUpsert.run(sid, served, requested, first);
       }
       for (const d of daily.values()) dailyUpsert.run(d);
       for (const key of touchedNegative) {
