@@ -17,7 +17,7 @@ import { buildReport, openReadOnly, renderReport, type BlockRow } from '../proxy
 import { messageJson, sendJson, startMockUpstream } from './mock-upstream.js';
 import { headerMap, rawRequest, tempDir, until } from './helpers.js';
 
-const OAUTH = 'sk-ant-oat01-FAKEOAUTHTOKEN-for-tests-only';
+const OAUTH = 'sk-ant-oat01-FAKE-oauth';
 const ACCOUNT = '3f1c2a9e-0000-4000-8000-00000000abcd';
 const RESET_5H = 1_900_000_000;
 const RESET_7D = 1_900_400_000;

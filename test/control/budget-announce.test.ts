@@ -45,7 +45,7 @@ test('the fullest budget is announced per request; past 75% it is a warning', as
 
 test('subscription traffic and the upstream\'s own unified headers are never touched', async () => {
   s.config.set({ ...s.config.get(), budgets: { ...s.config.get().budgets, dailyUsd: 1 } });
-  const oauth = { authorization: 'Bearer sk-ant-oat01-FAKE-subscription-token', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  const oauth = { authorization: 'Bearer sk-ant-oat01-FAKE-sub', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
   const plain = await post(oauth);
   assert.equal(plain.status, 200, plain.body.toString());
   assert.deepEqual(unifiedOf(plain.headers), {}, 'nothing announced on OAuth traffic');

@@ -18,7 +18,7 @@ const U = 'anthropic-ratelimit-unified-';
 // which is 2026-03-10T22:00:00Z (so Claude Code's "resets <UTC date>" reads Mar 10).
 const NOW = Date.parse('2026-03-10T20:00:00Z');
 const RESET_S = String(Date.parse('2026-03-10T22:00:00Z') / 1000);
-const OAUTH = { authorization: 'Bearer sk-ant-oat01-FAKE-subscription-token', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+const OAUTH = { authorization: 'Bearer sk-ant-oat01-FAKE-sub', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
 
 let upstream: 'ok' | 'billing' = 'ok';
 let s: ControlStack;
