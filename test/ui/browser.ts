@@ -36,16 +36,20 @@ export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark' } = {
 
 /**
  * A real Chromium logged into the dashboard of a running stack, with every console error and
- * page error pushed onto `problems` (tests assert it stays empty).
+ * page error (and, with `failedResponses`, every HTTP error) pushed onto `problems` (tests
+ * assert it stays empty).
  */
 export async function openDashboard(
   stack: { gw: { url: string }; admin: { createLoginUrl(): string } },
   problems: string[],
+  opts: { failedResponses?: boolean } = {},
 ): Promise<{ browser: Awaited<ReturnType<typeof launchBrowser>>; page: Page }> {
   const browser = await launchBrowser();
   const page = browser.context.pages()[0] ?? await browser.context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // Also every HTTP error the page met (a 404 from a missing route, a 500 from the API).
+  if (opts.failedResponses) page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
   await page.goto(stack.admin.createLoginUrl());
   await page.waitForURL(`${stack.gw.url}/ui/`);
   return { browser, page };

@@ -12,7 +12,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Page } from 'playwright-core';
 import { windowOptions } from '../../app/window-policy.js';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, openDashboard } from './browser.js';
 import { makeRow } from '../../proxy/ledger/fixtures/rows.js';
 import { openLedger, type Ledger } from '../../proxy/ledger/index.js';
 import type { LedgerRow } from '../../proxy/ledger/types.js';
@@ -35,7 +35,7 @@ let s: AdminStack;
 let ledger: Ledger;
 let ledgerDir: string;
 let full = false;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
 let page: Page;
 const problems: string[] = [];
 
@@ -52,13 +52,7 @@ before(async () => {
     row('cut', 2, { outputTokens: 9, costPico: 1_000_000_000, estimated: 'upstream_cut', stopReason: null }),
     row('exact2', 3, { outputTokens: 300, costPico: 6_000_000_000 }),
   ]);
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
-  await page.goto(s.admin.createLoginUrl());
-  await page.waitForURL(`${s.gw.url}/ui/`);
+  ({ browser, page } = await openDashboard(s, problems, { failedResponses: true }));
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ import { windowOptions } from '../../app/window-policy.js';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startAdminStack, type AdminStack } from './admin-stack.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, openDashboard } from './browser.js';
 import { makeRow } from '../../proxy/ledger/fixtures/rows.js';
 import type { AttemptRecord, LedgerRow } from '../../proxy/ledger/types.js';
 import { requestStory } from '../../proxy/ledger/explain.js';
@@ -30,7 +30,7 @@ const PROJECT = '/home/dev/work/payments-api';
 const FIRST_PROMPT = Date.now() - 3_600_000;
 
 let s: AdminStack;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Awaited<ReturnType<typeof openDashboard>>['browser'];
 let page: Page;
 const problems: string[] = [];
 
@@ -59,13 +59,7 @@ before(async () => {
     row('refused', 5, { billed: false, costPico: 0, status: 400, errorType: 'gateway_guardrail_blocked', servedModel: null, stopReason: null, attempts: [] }),
     row('gaveup', 6, { billed: false, costPico: 0, status: null, errorType: 'GATEWAY_UPSTREAM_UNREACHABLE', servedModel: null, stopReason: null, attempts: [att(1, t, { status: null, error: 'GATEWAY_UPSTREAM_UNREACHABLE' })] }),
   ]);
-  browser = await launchBrowser();
-  page = browser.context.pages()[0] ?? await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
-  await page.goto(s.admin.createLoginUrl());
-  await page.waitForURL(`${s.gw.url}/ui/`);
+  ({ browser, page } = await openDashboard(s, problems, { failedResponses: true }));
 });
 
 after(async () => {
