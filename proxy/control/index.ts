@@ -6,7 +6,7 @@ import type { GatewayExtension, GatewayInternals, ProxyRequest, Stage } from '..
 import type { LedgerRow } from '../ledger/index.js';
 import { localDay, localDayStart, nextDay, systemTzOffset, type TzOffset } from '../ledger/dates.js';
 import { sessionIdFrom } from '../meter/attribution.js';
-import { readField, scanTopLevel } from '../pipeline/json-scan.js';
+import { maxTokensOf } from '../pipeline/json-scan.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook, type PriceTable } from '../pricing/index.js';
 import { createBudgetEngine, formatUsd, type BudgetLimit, type BudgetStatus } from './budgets.js';
 import { injectCacheBreakpoints } from './cache-inject.js';
@@ -91,16 +91,6 @@ function monthStart(month: string, tz: TzOffset): number {
 function nextMonth(month: string): string {
   const [y, m] = month.split('-').map(Number) as [number, number];
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-}
-
-/** `max_tokens` of a Messages body (null when absent or unreadable). */
-function maxTokensOf(body: Buffer): number | null {
-  try {
-    const v = readField(body, scanTopLevel(body), 'max_tokens');
-    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 function tokensOf(row: LedgerRow): number {

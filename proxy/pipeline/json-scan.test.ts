@@ -2,7 +2,7 @@
 // a seeded property test against JSON.parse, and a loose speed bound on a 5 MB body.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonScanError, readField, scanTopLevel } from './json-scan.js';
+import { JsonScanError, readField, scanTopLevel, maxTokensOf } from './json-scan.js';
 import { createRng as prng } from '../../test/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -260,4 +260,17 @@ test('the same body scanned by several stages is scanned once; a different buffe
   assert.deepEqual([...other], [...first]);
   // A view of fewer bytes of the same memory is another buffer: scanned on its own.
   assert.throws(() => scanTopLevel(buf.subarray(0, buf.length - 1)), JsonScanError);
+});
+
+test('maxTokensOf reads a non-negative integer max_tokens, else null', () => {
+  const cases: [string, number | null][] = [
+    ['{"model":"m","max_tokens":4096}', 4096],
+    ['{"max_tokens":0}', 0],
+    ['{"max_tokens":-1}', null],
+    ['{"max_tokens":1.5}', null],
+    ['{"max_tokens":"64"}', null],
+    ['{"model":"m"}', null],
+    ['not json', null],
+  ];
+  for (const [body, want] of cases) assert.equal(maxTokensOf(Buffer.from(body)), want, body);
 });

@@ -147,3 +147,16 @@ export function readField(buf: Buffer, fields: ReadonlyMap<string, ValueSpan>, k
     throw new JsonScanError(`invalid JSON in field "${key}"`, span.start);
   }
 }
+
+/**
+ * `max_tokens` of a Messages body, or null when absent or unreadable. Budgets (local and team)
+ * reserve their worst-case estimate from it; the scan is the one cached per body buffer.
+ */
+export function maxTokensOf(body: Buffer): number | null {
+  try {
+    const v = readField(body, scanTopLevel(body), 'max_tokens');
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { GatewayError, InvalidRequestError } from '../errors.js';
 import type { GatewayExtension, GatewayInternals, Stage } from '../gateway.js';
 import { AdminUnauthorizedError } from '../control/errors.js';
-import { readField, scanTopLevel } from '../pipeline/json-scan.js';
+import { maxTokensOf } from '../pipeline/json-scan.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook } from '../pricing/index.js';
 import { BudgetExceededError } from '../control/errors.js';
 import { estimateCost, worstCasePrice } from '../control/estimate.js';
@@ -70,15 +70,6 @@ export interface TeamExtension extends GatewayExtension {
   /** Sends pending rows now (tests, `team status --sync`). */
   syncNow(): Promise<{ rows: number; inserted: number }>;
   store: TeamStore;
-}
-
-function maxTokensOf(body: Buffer): number | null {
-  try {
-    const v = readField(body, scanTopLevel(body), 'max_tokens');
-    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
