@@ -247,6 +247,9 @@ test('a guardrail policy: the gateway\'s own check is shown, then it saves and b
   await byId(T.guardTestPolicy).selectOption('default');
   await byId(T.guardTestInput).fill('mail ada@example.com about proj-42');
   await byId(T.guardTestRun).click();
+  // The earlier check's result (also 2 findings) is still on screen until this one arrives: wait
+  // for a finding only this run can produce, not just for "2 findings".
+  await page.locator(sel(T.guardFinding, { detector: 'rule:ticket' })).waitFor();
   await page.locator(sel(T.guardTestResult, { count: '2' })).waitFor();
   assert.deepEqual(await byId(T.guardFinding).evaluateAll((els) => els.map((e) => `${e.getAttribute('data-detector')} ${e.getAttribute('data-action')}`)), ['email block', 'rule:ticket flag']);
 
