@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { column, openDatabase, pragma, scalar, transaction } from './sqlite.js';
+import { column, openDatabase, pragma, prepareNamed, scalar, transaction } from './sqlite.js';
 
 const withDir = (fn: (dir: string) => void) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));
@@ -74,4 +74,23 @@ test('a write lock held elsewhere surfaces as SQLITE_BUSY (errcode 5) after busy
   a.exec('ROLLBACK');
   a.close();
   b.close();
+}));
+
+test('prepareNamed binds @names by position: a repeated name takes its value at every use, a missing one binds NULL', () => withDir((dir) => {
+  const db = openDatabase(join(dir, 'n.sqlite'));
+  db.exec('CREATE TABLE t (a, b, c, d)');
+  const insert = prepareNamed(db, 'INSERT INTO t (a, b, c, d) VALUES (@x, @y, @x, @missing)');
+  insert.run({ x: 1, y: 'two' });
+  insert.run({ y: null, x: 3n, extra: 'ignored' });
+  assert.deepEqual(db.prepare('SELECT a, b, c, d FROM t ORDER BY rowid').all().map((r) => ({ ...r })), [
+    { a: 1, b: 'two', c: 1, d: null },
+    { a: 3, b: null, c: 3, d: null },
+  ]);
+  // An upsert that names a column in both the VALUES and the UPDATE parts.
+  db.exec('CREATE TABLE s (k PRIMARY KEY, n)');
+  const upsert = prepareNamed(db, 'INSERT INTO s (k, n) VALUES (@k, @n) ON CONFLICT (k) DO UPDATE SET n = n + @n');
+  upsert.run({ k: 'a', n: 2 });
+  upsert.run({ k: 'a', n: 5 });
+  assert.equal(db.prepare('SELECT n FROM s').get()!.n, 7);
+  db.close();
 }));
