@@ -49,6 +49,18 @@ test('isSafeId accepts UUIDs and short tokens only', () => {
   assert.equal(isSafeId('a\nb'), false);
 });
 
+test('headerValue: a miss on an all-lowercase bag does not hide a mixed-case bag read later', () => {
+  const lower = { 'user-agent': 'x' };
+  assert.equal(headerValue(lower, 'x-app'), undefined);
+  assert.equal(headerValue(lower, 'X-App'), undefined);
+  const mixed = { 'User-Agent': 'x', 'X-App': ' cli ' };
+  assert.equal(headerValue(mixed, 'x-app'), 'cli');
+  assert.equal(headerValue(mixed, 'x-title'), undefined);
+  assert.equal(headerValue(mixed, 'user-agent'), 'x');
+  // A name asked for in mixed case is looked up case-insensitively even in a lowercase bag.
+  assert.equal(headerValue({ 'x-title': 'Cline' }, 'X-Title'), 'Cline');
+});
+
 test('headerValue is case-insensitive and takes the first of repeated values', () => {
   assert.equal(headerValue({ 'X-Claude-Code-Session-Id': ` ${SESSION} ` }, 'x-claude-code-session-id'), SESSION);
   assert.equal(headerValue({ 'x-app': ['cli', 'other'] }, 'x-app'), 'cli');

@@ -45,13 +45,33 @@ export function isSafeId(value: string): boolean {
   return SAFE_ID.test(value);
 }
 
+/** Bags known to hold only lowercase names (checked once per bag, on its first miss). */
+const lowercaseBags = new WeakMap<HeaderBag, boolean>();
+
+function allLowercase(headers: HeaderBag): boolean {
+  let known = lowercaseBags.get(headers);
+  if (known === undefined) {
+    known = true;
+    for (const key in headers) {
+      if (key !== key.toLowerCase()) {
+        known = false;
+        break;
+      }
+    }
+    lowercaseBags.set(headers, known);
+  }
+  return known;
+}
+
 /**
  * Node lowercases incoming header names, but callers may pass a hand-built bag; fall back to a
- * case-insensitive scan. A repeated header counts by its first value.
+ * case-insensitive scan. A repeated header counts by its first value. A request's attribution
+ * asks for several headers that are usually absent: whether the bag needs the scan at all is
+ * decided once per bag, so a miss on Node's own headers costs one lookup.
  */
 export function headerValue(headers: HeaderBag, name: string): string | undefined {
   let v = headers[name];
-  if (v === undefined) {
+  if (v === undefined && !(name === name.toLowerCase() && allLowercase(headers))) {
     const lower = name.toLowerCase();
     for (const key of Object.keys(headers)) {
       if (key.toLowerCase() === lower) {
