@@ -272,7 +272,8 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
   }
 
   // --- JSON --------------------------------------------------------------------------------
-  function createJsonSink(): ByteSink {
+  // `copy`: a decoder may reuse its output memory; undecoded chunks are the socket's own, fresh per read.
+  function createJsonSink(copy: boolean): ByteSink {
     let parts: Buffer[] = [];
     let size = 0;
     return {
@@ -284,11 +285,11 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
           giveUp(`JSON body exceeded ${maxJson} bytes`);
           return;
         }
-        parts.push(Buffer.from(chunk)); // copy: decoders may reuse their output memory
+        parts.push(copy ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       },
       async end() {
         if (stopped) return;
-        const text = Buffer.concat(parts).toString('utf8');
+        const text = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
         parts = [];
         let body: unknown;
         try {
@@ -334,7 +335,7 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
     if (!encoding.ok) {
       giveUp(`unsupported content-encoding "${encoding.unsupported}"`);
     } else {
-      const inner = bodyKind === 'sse' ? createSseSink() : createJsonSink();
+      const inner = bodyKind === 'sse' ? createSseSink() : createJsonSink(encoding.codings.length > 0);
       sink = createDecodingSink(encoding.codings, inner, {
         onError: (message) => giveUp(message),
         isAborted: () => aborted,

@@ -4,8 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from './auth.js';
 import type { ForwardHooks, UpstreamEnd } from './forward.js';
 import type { Logger } from '../log.js';
-import { createUsageTap, type UsageTap } from '../meter/usage-tap.js';
-import { agentIdFrom, clientFamilyFrom, sessionIdFrom } from '../meter/attribution.js';
+import { createUsageTap, type UsageReport, type UsageTap } from '../meter/usage-tap.js';
+import { agentIdFrom, clientFamilyFrom, sessionIdFrom, type AgentAttribution, type ClientInfo, type SessionAttribution } from '../meter/attribution.js';
 import { rowFromReport, type GatewayRequestContext } from '../ledger/costing.js';
 import type { Ledger, LedgerRow } from '../ledger/index.js';
 import { createPriceBook, parsePriceOverrides, type PriceBook, type PriceTable } from '../pricing/index.js';
@@ -53,6 +53,11 @@ export interface Metering {
   settled(): Promise<void>;
 }
 
+// Placeholders until the row is built (rowOf below); never stored.
+const UNATTRIBUTED_CLIENT: ClientInfo = Object.freeze({ family: 'other', version: null });
+const UNATTRIBUTED_SESSION: SessionAttribution = Object.freeze({ sessionId: null, source: null });
+const UNATTRIBUTED_AGENT: AgentAttribution = Object.freeze({ agentId: null, parentAgentId: null });
+
 export function createMetering(opts: {
   ledger: Ledger | null;
   enabled: () => boolean;
@@ -86,6 +91,10 @@ export function createMetering(opts: {
     begin(start, onRowOfRequest) {
       const ledger = opts.ledger;
       if (!ledger || !opts.enabled()) return null;
+      // Attribution (client, session, agent) is read from the headers when the row is built,
+      // after the response: nothing the meter does stands between the request and upstream.
+      const headers = start.headers;
+      const metadataUserId = start.info.metadataUserId ?? undefined;
       const ctx: GatewayRequestContext = {
         id: start.id,
         tsStart: start.tsStart,
@@ -93,9 +102,9 @@ export function createMetering(opts: {
         method: start.method,
         path: start.path,
         caller: start.caller.kind === 'token' ? { kind: 'token', tokenName: start.caller.token.name } : { kind: 'passthrough' },
-        client: clientFamilyFrom(start.headers['user-agent'], start.headers),
-        session: sessionIdFrom(start.headers, start.info.metadataUserId ?? undefined),
-        agent: agentIdFrom(start.headers),
+        client: UNATTRIBUTED_CLIENT,
+        session: UNATTRIBUTED_SESSION,
+        agent: UNATTRIBUTED_AGENT,
         requestedModel: start.info.model,
         stream: start.info.stream,
         bytesIn: start.bytesIn,
@@ -109,6 +118,12 @@ export function createMetering(opts: {
         ...(start.caller.kind === 'token' && Object.keys(start.caller.token.tags ?? {}).length > 0 ? { tags: start.caller.token.tags } : {}),
       };
       let tap: UsageTap | null = null;
+      const rowOf = (report: UsageReport | null): LedgerRow => {
+        ctx.client = clientFamilyFrom(headers['user-agent'], headers);
+        ctx.session = sessionIdFrom(headers, metadataUserId);
+        ctx.agent = agentIdFrom(headers);
+        return rowFromReport(ctx, report, currentBook());
+      };
       const record = (row: LedgerRow) => {
         ledger.record(row);
         onRowOfRequest?.(row);
@@ -137,7 +152,7 @@ export function createMetering(opts: {
           ctx.tsEnd = Date.now();
           const t = tap;
           if (!t) {
-            record(rowFromReport(ctx, null, currentBook()));
+            record(rowOf(null));
             return;
           }
           // The client leaving mid-stream and the upstream cutting it both leave the output an
@@ -145,7 +160,7 @@ export function createMetering(opts: {
           ctx.clientLeft = end.aborted;
           // The tap never rejects; the row is queued once the decoder has drained.
           const p = t.end({ aborted: end.aborted || end.error !== null }).then((report) => {
-            record(rowFromReport(ctx, report, currentBook()));
+            record(rowOf(report));
           });
           pending.add(p);
           void p.finally(() => pending.delete(p));
@@ -154,7 +169,7 @@ export function createMetering(opts: {
           ctx.totalMs = totalMs;
           ctx.tsEnd = Date.now();
           ctx.gatewayErrorCode = code ?? 'CLIENT_ABORTED';
-          record(rowFromReport(ctx, null, currentBook()));
+          record(rowOf(null));
         },
         onRefused(status, code, totalMs) {
           ctx.status = status;
@@ -164,7 +179,7 @@ export function createMetering(opts: {
           ctx.tsEnd = Date.now();
           ctx.attempts = [];
           ctx.attemptsMade = 0;
-          record(rowFromReport(ctx, null, currentBook()));
+          record(rowOf(null));
         },
       };
     },
