@@ -16,7 +16,7 @@ import { TokenPolicySchema } from '../control/schema.js';
 import { createCacheCandidates, type PrefixPrices } from './cache-candidates.js';
 import type { InsightsReport } from './types.js';
 import { ledgerInsights, type LedgerInsights } from './ledger-insights.js';
-import { prefixPoints } from './prefixes.js';
+import { createPrefixHasher } from './prefixes.js';
 import { createToolCalls, toolActivity } from './tool-calls.js';
 import type { RequestRecord } from '../ledger/index.js';
 
@@ -66,6 +66,8 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
     const tz = opts.tz ?? systemTzOffset;
     const candidates = createCacheCandidates(now);
     const toolCalls = createToolCalls(now);
+    // Per tool and session: consecutive turns resend the same prefix, hashed once.
+    const hasher = createPrefixHasher();
     let pending = 0;
     let drained: (() => void)[] = [];
     const done = () => { if (--pending === 0) { const d = drained; drained = []; for (const f of d) f(); } };
@@ -88,7 +90,7 @@ export function insightsExtension(opts: InsightsExtensionOptions = {}): (interna
               const session = sessionIdFrom(headers, userId).sessionId;
               candidates.observe({
                 ts: row.tsStart, tool, session, model: row.servedModel ?? model,
-                points: prefixPoints(body), cacheRead: row.cacheReadTokens > 0,
+                points: hasher.points(body, `${tool}\u0000${session ?? ''}`), cacheRead: row.cacheReadTokens > 0,
               });
               const calls = toolActivity(body);
               if (calls) toolCalls.observe(tool, session, calls);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { prefixPoints, MAX_MESSAGES } from './prefixes.js';
+import { createPrefixHasher, prefixPoints, MAX_MESSAGES } from './prefixes.js';
 import { arrayElements } from '../control/json-spans.js';
 
 const msg = (i: number) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'x'.repeat(i * 7)}` });
@@ -49,4 +49,42 @@ test('arrayElements with a limit reads only that many elements', () => {
   // What lies past the limit is not read.
   const broken = Buffer.from('[1, 2, }');
   assert.equal(arrayElements(broken, 0, 2).length, 2);
+});
+
+test('a hasher with memory gives exactly the uncached points over a changing sequence of bodies', () => {
+  const tools = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `t${i}`, input_schema: { type: 'object' } }));
+  // An agent loop and the ways its next request differs: a new turn, a grown prefix that moves
+  // every offset, a changed system prompt, changed tools, an edited early message, fewer
+  // messages (compaction), a body that is not JSON, and back.
+  const sequence = [
+    bodyWith(2, { tools: tools(3), system: 'be brief' }),
+    bodyWith(3, { tools: tools(3), system: 'be brief' }),
+    bodyWith(3, { tools: tools(3), system: 'be brief' }),
+    bodyWith(5, { max_tokens: 100000, tools: tools(3), system: 'be brief' }),
+    bodyWith(5, { tools: tools(3), system: 'be terse' }),
+    bodyWith(5, { tools: tools(4), system: 'be terse' }),
+    Buffer.from(bodyWith(5, { tools: tools(4), system: 'be terse' }).toString().replace('turn 1 ', 'turn 1!')),
+    bodyWith(9, { tools: tools(4), system: 'be terse' }),
+    bodyWith(2, { tools: tools(4), system: 'be terse' }),
+    Buffer.from('not json'),
+    bodyWith(2, { tools: tools(4), system: 'be terse' }),
+    bodyWith(2, { system: 'be terse', tools: tools(4) }),
+  ];
+  const hasher = createPrefixHasher(2);
+  for (const [i, body] of sequence.entries()) {
+    const want = prefixPoints(body);
+    assert.deepEqual(hasher.points(body, 'claude-code\u0000s1'), want, `body ${i}`);
+    // Another stream in between must not disturb s1's memory, and gets its own right answer.
+    assert.deepEqual(hasher.points(sequence[(i + 5) % sequence.length]!, 'cline\u0000'), prefixPoints(sequence[(i + 5) % sequence.length]!), `other stream, body ${i}`);
+  }
+  // A returned list is the caller's: changing it does not change the next answer.
+  const first = hasher.points(sequence[0]!, 'x');
+  first.length = 0;
+  assert.deepEqual(hasher.points(sequence[0]!, 'x'), prefixPoints(sequence[0]!));
+});
+
+test('a hasher keeps only the most recent streams', () => {
+  const body = bodyWith(3, { system: 'be brief' });
+  const hasher = createPrefixHasher(2);
+  for (const k of ['a', 'b', 'c', 'a']) assert.deepEqual(hasher.points(body, k), prefixPoints(body));
 });
