@@ -37,6 +37,84 @@ export function arrayElements(buf: Buffer, start: number, limit = Infinity): { s
   }
 }
 
+function isWsByte(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * The opening quote of the string whose closing quote is at `q`. Reading JSON backwards is
+ * unambiguous for strings: inside one, every quote is escaped (an odd run of backslashes before
+ * it), and outside strings there are no backslashes.
+ */
+function stringStartBack(buf: Buffer, q: number, floor: number): number {
+  let j = q - 1;
+  for (;;) {
+    const p = j < floor ? -1 : buf.lastIndexOf(QUOTE, j);
+    if (p <= floor) throw new JsonSpanError('unterminated string', q);
+    let bs = 0;
+    for (let k = p - 1; k > floor && buf[k] === BACKSLASH; k--) bs++;
+    if (bs % 2 === 0) return p;
+    j = p - 1;
+  }
+}
+
+/** Start of the value whose last byte is at `i` (inside the array whose `[` is at `floor`). */
+function valueStartBack(buf: Buffer, i: number, floor: number): number {
+  const c = buf[i];
+  if (c === QUOTE) return stringStartBack(buf, i, floor);
+  if (c === RBRACE || c === RBRACKET) {
+    let depth = 0;
+    let j = i;
+    while (j > floor) {
+      const b = buf[j]!;
+      if (b === QUOTE) { j = stringStartBack(buf, j, floor) - 1; continue; }
+      if (b === RBRACE || b === RBRACKET) depth++;
+      else if (b === LBRACE || b === LBRACKET) {
+        depth--;
+        if (depth === 0) return j;
+      }
+      j--;
+    }
+    throw new JsonSpanError('unterminated container', i);
+  }
+  // A scalar: back to the delimiter before it.
+  if (c === undefined || c === COMMA || c === COLON || c === LBRACE || c === LBRACKET || isWsByte(c)) throw new JsonSpanError('value expected', i);
+  let j = i;
+  while (j > floor) {
+    const b = buf[j - 1];
+    if (b === COMMA || b === LBRACKET || isWsByte(b)) break;
+    j--;
+  }
+  return j;
+}
+
+/**
+ * Spans of the last `n` elements (in order) of the array spanning `start` (its `[`) to `end`
+ * (just past its `]`), read from the end: the cost is the size of those elements, not of the
+ * array. For the request's last turns without walking a 500 KB conversation. Checks the
+ * structure it reads, not the elements before them.
+ */
+export function lastArrayElements(buf: Buffer, start: number, end: number, n: number): { start: number; end: number }[] {
+  if (buf[start] !== LBRACKET) throw new JsonSpanError('expected an array', start);
+  if (buf[end - 1] !== RBRACKET) throw new JsonSpanError('expected "]"', end - 1);
+  const out: { start: number; end: number }[] = [];
+  let i = end - 2;
+  while (i > start && isWsByte(buf[i])) i--;
+  if (i === start) return out;
+  while (out.length < n) {
+    const s = valueStartBack(buf, i, start);
+    out.unshift({ start: s, end: i + 1 });
+    let j = s - 1;
+    while (j > start && isWsByte(buf[j])) j--;
+    if (j === start) return out;
+    if (buf[j] !== COMMA) throw new JsonSpanError('expected "," or "["', j);
+    i = j - 1;
+    while (i > start && isWsByte(buf[i])) i--;
+    if (i === start) throw new JsonSpanError('value expected', j);
+  }
+  return out;
+}
+
 /** Key -> value span of the object whose `{` is at `start` (keys decoded). */
 export function objectMembers(buf: Buffer, start: number): Map<string, { start: number; end: number }> {
   if (buf[start] !== LBRACE) throw new JsonSpanError('expected an object', start);

@@ -4,7 +4,7 @@
 // (assistant) the tool_use blocks they answer. Only names and counts leave this module, never
 // inputs or results; they are held in memory, bounded. Imports the scanners only.
 import { scanTopLevel } from '../pipeline/json-scan.js';
-import { arrayElements } from '../control/json-spans.js';
+import { lastArrayElements } from '../control/json-spans.js';
 import type { ToolCallReport, ToolCallStats } from './types.js';
 
 export type { ToolCallReport, ToolCallStats } from './types.js';
@@ -36,7 +36,8 @@ export function toolActivity(body: Buffer): ToolActivity | null {
   const messages = fields.get('messages');
   if (!messages) return null;
   let els: { start: number; end: number }[];
-  try { els = arrayElements(body, messages.start); } catch { return null; }
+  // Read from the end: only the last two turns are needed, not the whole conversation.
+  try { els = lastArrayElements(body, messages.start, messages.end, 2); } catch { return null; }
   if (els.length < 2) return null;
   const last = blocksOf(body, els[els.length - 1]!);
   const results = last?.filter((b) => b.type === 'tool_result') ?? [];
