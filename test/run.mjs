@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under proxy/, app/, renderer/ and test/ with node's own test runner
+// Runs every *.test.ts under proxy/, app/, renderer/, test/, scripts/ and bench/ with node's own test runner
 // (TypeScript loaded through tsx). Node 20's --test takes no globs, so the files are listed here.
 // Usage: node test/run.mjs [path-substring ...]   (filters files by substring)
 import { readdirSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const roots = ['proxy', 'app', 'renderer/src', 'test', 'scripts'];
+const roots = ['proxy', 'app', 'renderer/src', 'test', 'scripts', 'bench'];
 const files = [];
 function walk(dir) {
   let entries;
