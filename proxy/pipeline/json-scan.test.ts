@@ -2,7 +2,7 @@
 // a seeded property test against JSON.parse, and a loose speed bound on a 5 MB body.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonScanError, readField, scanTopLevel, maxTokensOf } from './json-scan.js';
+import { JsonScanError, readField, scanTopLevel, maxTokensOf, skipString } from './json-scan.js';
 import { createRng as prng } from '../../test/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -273,4 +273,25 @@ test('maxTokensOf reads a non-negative integer max_tokens, else null', () => {
     ['not json', null],
   ];
   for (const [body, want] of cases) assert.equal(maxTokensOf(Buffer.from(body)), want, body);
+});
+
+test('skipString ends every string where JSON.parse does: escapes before, at and after the byte-by-byte window, any length', () => {
+  const r = prng(0x57a1);
+  const parts = ['a', 'é', '"', '\\', '\\\\', '/', '\n', '\u0001', '😀', '\\u0022'];
+  let checked = 0;
+  for (let n = 0; n < 3000; n++) {
+    // Lengths around the window (64 bytes) matter most: a backslash that ends it, a quote just past it.
+    const len = n % 3 === 0 ? Math.floor(r() * 200) : 55 + Math.floor(r() * 20);
+    let s = '';
+    while (Buffer.byteLength(JSON.stringify(s)) < len) s += parts[Math.floor(r() * parts.length)]!;
+    const lit = JSON.stringify(s);
+    const buf = b(`${lit},"next":1}`);
+    const end = skipString(buf, 0);
+    assert.equal(end, Buffer.byteLength(lit), `case ${n}: ${lit}`);
+    assert.equal(JSON.parse(buf.toString('utf8', 0, end)), s);
+    checked++;
+  }
+  assert.equal(checked, 3000);
+  assert.throws(() => skipString(b(`"${'x'.repeat(100)}\\"`), 0), JsonScanError);
+  assert.throws(() => skipString(b(`"${'x'.repeat(10)}\\`), 0), JsonScanError);
 });

@@ -26,13 +26,24 @@ export function skipWs(buf: Uint8Array, i: number): number {
   return i;
 }
 
+/** Strings up to this long are read byte by byte; longer ones jump from quote to quote. */
+const SHORT_STRING = 64;
+
 /**
  * Index just past the closing quote of the string whose opening quote is at `i`.
- * Jumps from quote to quote with the native indexOf (memchr), so the cost is proportional
- * to the number of quotes, not of bytes: prompt text is the bulk of a Claude Code body.
+ * The first bytes are read in a plain loop: most strings in a request (keys, block types, ids,
+ * tool names) end within them, and a loop over a few bytes costs less than a call into native
+ * code. A string still open after that jumps from quote to quote with the native indexOf
+ * (memchr), so a long one costs per quote, not per byte: prompt text is the bulk of a body.
  */
 export function skipString(buf: Buffer, i: number): number {
   let j = i + 1;
+  const stop = Math.min(buf.length, j + SHORT_STRING);
+  while (j < stop) {
+    const c = buf[j]!;
+    if (c === QUOTE) return j + 1;
+    j += c === BACKSLASH ? 2 : 1;
+  }
   for (;;) {
     const q = buf.indexOf(QUOTE, j);
     if (q < 0) throw new JsonScanError('unterminated string', i);
