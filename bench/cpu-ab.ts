@@ -7,7 +7,7 @@
 //
 //   node --import tsx bench/cpu-ab.ts [--base /path/to/other/checkout/dist/proxy/cli.js]
 //       [--settings '{"metering":{"enabled":false}}'] [--base-settings JSON]
-//       [--size 2048] [--c 10] [--n 10000] [--rounds 6]
+//       [--size 2048] [--c 10] [--n 10000] [--rounds 6] [--node-args=--trace-gc]  (node flags for this tree's gateway)
 //
 // e.g. metering's cost: --base dist/proxy/cli.js --base-settings '{"metering":{"enabled":false}}'
 import { execFileSync } from 'node:child_process';
@@ -28,6 +28,7 @@ const { values: a } = parseArgs({
     base: { type: 'string' }, settings: { type: 'string' }, 'base-settings': { type: 'string' },
     size: { type: 'string', default: '2048' }, c: { type: 'string', default: '10' },
     n: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '6' },
+    'node-args': { type: 'string' },
   },
 });
 const SIZE = Number(a.size), C = Number(a.c), N = Number(a.n), ROUNDS = Number(a.rounds);
@@ -64,7 +65,8 @@ try {
       const file = join(dataDir, 'settings.json');
       writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...JSON.parse(settings) }));
     }
-    const g = await startGatewayChild(children, { bin, dataDir, env });
+    const g = await startGatewayChild(children, { bin, dataDir, env, nodeArgs: label === 'sluice' && a['node-args'] ? a['node-args'].split(' ') : [] });
+    if (a['node-args']) g.proc.stdout?.on('data', (d) => process.stderr.write(d));
     targets.push({ name: 'sluice', label, pool: new Pool(g.url, { connections: 256 }), headers: { authorization: `Bearer ${token}` }, pid: g.pid });
   };
   await gateway('sluice', BIN, a.settings);
