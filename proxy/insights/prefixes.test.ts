@@ -88,3 +88,21 @@ test('a hasher keeps only the most recent streams', () => {
   const hasher = createPrefixHasher(2);
   for (const k of ['a', 'b', 'c', 'a']) assert.deepEqual(hasher.points(body, k), prefixPoints(body));
 });
+
+test('a hasher keeps at most maxBytes of prefixes, and does not keep one larger than a quarter of that', () => {
+  const body = (n: number) => bodyWith(3, { system: 's'.repeat(n) });
+  const hasher = createPrefixHasher(32, 4000);
+  // About 1,100 bytes of spans: above 4000 / 4, so hashed and not kept.
+  assert.deepEqual(hasher.points(body(1000), 'big'), prefixPoints(body(1000)));
+  assert.equal(hasher.keptBytes, 0);
+  // About 600 bytes each: six would be 3,600, seven pass the cap and the oldest goes.
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(hasher.points(body(500 + i), `s${i}`), prefixPoints(body(500 + i)));
+    assert.ok(hasher.keptBytes <= 4000, `${hasher.keptBytes} bytes kept after ${i + 1} streams`);
+  }
+  assert.ok(hasher.keptBytes > 3000, `${hasher.keptBytes}`);
+  // A stream whose prefix grows past the cap is forgotten, not left holding its old prefix.
+  const before = hasher.keptBytes;
+  assert.deepEqual(hasher.points(body(2000), 's9'), prefixPoints(body(2000)));
+  assert.ok(hasher.keptBytes < before, `${hasher.keptBytes} vs ${before}`);
+});

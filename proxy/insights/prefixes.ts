@@ -58,6 +58,8 @@ interface Memo {
 }
 
 export interface PrefixHasher {
+  /** Span bytes held for the streams' last prefixes (for tests and memory checks). */
+  readonly keptBytes: number;
   /**
    * The points of `body` (as `prefixPoints`). `stream` names where it came from (tool and
    * session): a span whose bytes equal the same span of that stream's previous body, with every
@@ -68,10 +70,22 @@ export interface PrefixHasher {
   points(body: Buffer, stream: string, maxMessages?: number): PrefixPoint[];
 }
 
-/** `maxStreams`: how many streams' last prefixes are kept (least recently used go first). */
-export function createPrefixHasher(maxStreams = 32): PrefixHasher {
+/**
+ * `maxStreams`: how many streams' last prefixes are kept (least recently used go first), within
+ * `maxBytes` of kept span bytes in all; a prefix larger than a quarter of that is hashed and not kept.
+ */
+export function createPrefixHasher(maxStreams = 32, maxBytes = 16 * 1024 * 1024): PrefixHasher {
   const memos = new Map<string, Memo>();
+  let keptBytes = 0;
+  const forget = (stream: string) => {
+    const m = memos.get(stream);
+    if (m) {
+      keptBytes -= m.bytes.length;
+      memos.delete(stream);
+    }
+  };
   return {
+    get keptBytes() { return keptBytes; },
     points(body, stream, maxMessages = MAX_MESSAGES) {
       const spans = prefixSpans(body, maxMessages);
       if (spans.length === 0) return [];
@@ -104,7 +118,8 @@ export function createPrefixHasher(maxStreams = 32): PrefixHasher {
         h = h.copy();
         points.push({ position: s.position, hash: h.copy().digest('hex').slice(0, 16), bytes });
       }
-      if (maxStreams > 0) {
+      forget(stream);
+      if (maxStreams > 0 && bytes <= maxBytes / 4) {
         const copy = Buffer.allocUnsafe(bytes);
         const offsets: Memo['offsets'] = [];
         let at = 0;
@@ -113,9 +128,9 @@ export function createPrefixHasher(maxStreams = 32): PrefixHasher {
           offsets.push({ position: s.position, start: at, end: at + s.end - s.start });
           at += s.end - s.start;
         }
-        memos.delete(stream);
         memos.set(stream, { bytes: copy, offsets, states, points: points.slice() });
-        if (memos.size > maxStreams) memos.delete(memos.keys().next().value!);
+        keptBytes += copy.length;
+        while (memos.size > maxStreams || keptBytes > maxBytes) forget(memos.keys().next().value!);
       }
       return points;
     },
