@@ -20,7 +20,7 @@ import { MESSAGE_JSON } from './lib/bench-upstream.js';
 import { messagesBody } from './lib/bodies.js';
 import { runClosedLoop, type Target } from './lib/load.js';
 import {
-  createChildSet, hasCommand, readCpuTicks, runCliOnce, setPinning, startGatewayChild, startRelayChild, startUpstreamChild,
+  clockTicksPerSecond, createChildSet, hasCommand, readCpuTicks, runCliOnce, setPinning, startGatewayChild, startRelayChild, startUpstreamChild,
 } from './lib/processes.js';
 
 const { values: a } = parseArgs({
@@ -34,19 +34,16 @@ const { values: a } = parseArgs({
 const SIZE = Number(a.size), C = Number(a.c), N = Number(a.n), ROUNDS = Number(a.rounds);
 const BIN = resolve('dist/proxy/cli.js');
 const KEY = 'sk-ant-bench-not-a-key';
-const CLK_TCK = (() => {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isInteger(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-})();
+const CLK_TCK = clockTicksPerSecond();
 
 const children = createChildSet();
 process.on('exit', () => children.killAll());
 const pin = hasCommand('taskset') && cpus().length >= 2;
-if (pin) setPinning({ load: '0', proxy: '1', upstream: '0' });
+if (pin) {
+  setPinning({ load: '0', proxy: '1', upstream: '0' });
+  // The load generator is this process: every thread of it on CPU 0.
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+}
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-cpu-ab-'));
 try {
   const upstream = await startUpstreamChild(children);

@@ -18,7 +18,7 @@ import { MESSAGE_JSON } from './lib/bench-upstream.js';
 import { messagesBody } from './lib/bodies.js';
 import { holdStreams, runClosedLoop, runStreams, type LoadResult, type StreamResult, type Target } from './lib/load.js';
 import {
-  createChildSet, hasCommand, readCpuTicks, readRssKb, runCliOnce, setPinning, startGatewayChild, startNginxChild,
+  clockTicksPerSecond, createChildSet, hasCommand, readCpuTicks, readRssKb, runCliOnce, setPinning, startGatewayChild, startNginxChild,
   startRelayChild, startUpstreamChild, type StartedChild,
 } from './lib/processes.js';
 import {
@@ -178,14 +178,6 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-function clockTicksPerSecond(): number {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isInteger(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
 const CLK_TCK = clockTicksPerSecond();
 
 function commandLine(argv: string[]): string {

@@ -202,6 +202,16 @@ export function runCliOnce(children: ChildSet, bin: string, args: string[], env:
   });
 }
 
+/** The kernel's clock ticks per second (the unit of /proc/<pid>/stat times); 100 if getconf fails. */
+export function clockTicksPerSecond(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
 /** VmRSS in KiB from the text of /proc/<pid>/status; NaN when the line is missing. */
 export function parseVmRssKb(status: string): number {
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
