@@ -2,7 +2,7 @@
 // 76 KB main-loop fixture, a 200 KB code paste, a 1 MB session), median and p99 of 1000 runs.
 // The top-level scan the gateway already does is timed apart. Imports proxy/smart and the scanner.
 // Usage: node --import tsx bench/classifier.bench.ts [--quick]
-import { scanTopLevel } from '../proxy/pipeline/json-scan.js';
+import { scanTopLevel } from '../proxy/json-scan.js';
 import { classify, compileClassifierConfig } from '../proxy/smart/classifier.js';
 import { extractFeatures } from '../proxy/smart/features.js';
 import { SmartSettingsSchema } from '../proxy/smart/schema.js';

@@ -2,7 +2,7 @@
 // system block, the last tool and the last cacheable block of the last message, by inserting
 // bytes (every existing byte stays). Skipped when the request has any cache_control already
 // (Claude Code places its own). Imports json-scan and this folder's json-spans only.
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { arrayElements, decodeString, objectMembers } from './json-spans.js';
 
 const MARK = '"cache_control":{"type":"ephemeral"}';

@@ -2,7 +2,7 @@
 // tool results of a Messages body, and returns a verdict (block / redact / flag) with the bytes
 // to forward. Redaction rewrites matched spans inside JSON string values only; every other byte
 // stays as it was. Imports json-scan (top-level spans) and this folder's detector modules.
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { BUILTIN_DETECTORS, DETECTOR_IDS, DETECTOR_LABELS, type Detector, type DetectorId, type Finding } from './detectors.js';
 import { decodeString, decodeStringWithMap, walkStrings, type JsonPath } from './json-spans.js';
 import type { GuardAction, GuardPolicy } from './schema.js';

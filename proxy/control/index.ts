@@ -6,7 +6,7 @@ import type { GatewayExtension, GatewayInternals, ProxyRequest, Stage } from '..
 import type { LedgerRow } from '../ledger/index.js';
 import { localDay, localDayStart, nextDay, systemTzOffset, type TzOffset } from '../ledger/dates.js';
 import { sessionIdFrom } from '../meter/attribution.js';
-import { maxTokensOf } from '../pipeline/json-scan.js';
+import { maxTokensOf } from '../json-scan.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook, type PriceTable } from '../pricing/index.js';
 import { createBudgetEngine, formatUsd, type BudgetLimit, type BudgetStatus } from './budgets.js';
 import { injectCacheBreakpoints } from './cache-inject.js';

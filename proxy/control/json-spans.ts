@@ -12,8 +12,8 @@ export interface StringValue {
 }
 
 // The scanner's primitives are shared with the top-level reader; its error is this module's too.
-export { JsonScanError as JsonSpanError, skipString, skipValue } from '../pipeline/json-scan.js';
-import { JsonScanError as JsonSpanError, skipString, skipValue, skipWs } from '../pipeline/json-scan.js';
+export { JsonScanError as JsonSpanError, skipString, skipValue } from '../json-scan.js';
+import { JsonScanError as JsonSpanError, skipString, skipValue, skipWs } from '../json-scan.js';
 
 const LBRACE = 0x7b, RBRACKET = 0x5d, LBRACKET = 0x5b, COMMA = 0x2c, COLON = 0x3a, RBRACE = 0x7d, QUOTE = 0x22, BACKSLASH = 0x5c;
 

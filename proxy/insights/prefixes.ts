@@ -4,7 +4,7 @@
 // blocks). Byte ranges come from the top-level scanner (no parse of the body); only hashes and
 // sizes leave this module, never text. Imports node:crypto and the scanners only.
 import { createHash, type Hash } from 'node:crypto';
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { arrayElements } from '../control/json-spans.js';
 
 export interface PrefixPoint {

@@ -3,7 +3,7 @@
 // back: the request's last message (user) carries the tool_result blocks, the one before it
 // (assistant) the tool_use blocks they answer. Only names and counts leave this module, never
 // inputs or results; they are held in memory, bounded. Imports the scanners only.
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { lastArrayElements } from '../control/json-spans.js';
 import type { ToolCallReport, ToolCallStats } from './types.js';
 

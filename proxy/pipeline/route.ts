@@ -3,7 +3,7 @@
 // ordered targets with the per-target request. Plain data in and out; no express, no sockets.
 import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidRequestError, ProviderKeyMissingError } from '../errors.js';
-import { JsonScanError, readField, scanTopLevel } from './json-scan.js';
+import { JsonScanError, readField, scanTopLevel } from '../json-scan.js';
 import type { Caller } from './auth.js';
 import type { Target, TargetRequest } from './upstream.js';
 import type { MessagesInfo, ProxyRequest } from './types.js';

@@ -10,7 +10,7 @@ import { backoffMs, classifyErrorCode, classifyStatus, limitScope, parseRetryAft
 import type { CircuitBreaker } from './resilience/breaker.js';
 import type { KeyPool, PoolKey } from './resilience/key-pool.js';
 import { GatewayError, UpstreamUnreachableError } from '../errors.js';
-import { scanTopLevel } from './json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import type { AttemptRecord } from '../ledger/types.js';
 import type { AuthStyle, Wire } from '../providers/kinds.js';
 import { escalationReason, readResponseEnd, type Cascade, type CascadeTrigger } from '../smart/index.js';

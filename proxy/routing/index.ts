@@ -3,7 +3,7 @@
 // must not import gateway.ts.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../pipeline/auth.js';
-import { readField, scanTopLevel } from '../pipeline/json-scan.js';
+import { readField, scanTopLevel } from '../json-scan.js';
 import { sessionIdFrom } from '../meter/attribution.js';
 import type { TargetRequest, Target } from '../pipeline/upstream.js';
 import type { ProviderRegistry } from '../providers/registry.js';

@@ -1,7 +1,7 @@
 // Cascade decisions the gateway needs while no byte has reached the client yet: which configured
 // trigger (if any) an upstream attempt's outcome fires, and the stop reason of a complete response
 // body. Pure; imports the top-level JSON scanner and this folder's schema types only.
-import { readField, scanTopLevel } from '../pipeline/json-scan.js';
+import { readField, scanTopLevel } from '../json-scan.js';
 import type { Cascade, CascadeTrigger } from './schema.js';
 
 /** What one upstream attempt ended with. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { createPriceBook } from '../pricing/cost.js';
 import { loadBundledPrices } from '../pricing/index.js';
 import { classify, compileClassifierConfig } from './classifier.js';

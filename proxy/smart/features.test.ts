@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanTopLevel } from '../pipeline/json-scan.js';
+import { scanTopLevel } from '../json-scan.js';
 import { extractFeatures, looksLikeCode, readTurn, recordedFeatures, USER_TEXT_MAX_CHARS } from './features.js';
 import { decodeStringCapped, scanArray } from './json-array.js';
 import * as fx from './fixtures/claude-code.js';

@@ -1,7 +1,7 @@
 // Reads the complexity features of a Messages request straight from its bytes: sizes, counts,
 // thinking, and the last user turn, the only message ever decoded. Pure; imports the JSON
-// scanner primitives (pipeline/json-scan.ts) and this folder's walkers only.
-import { readField, skipString, type ValueSpan } from '../pipeline/json-scan.js';
+// scanner primitives (proxy/json-scan.ts) and this folder's walkers only.
+import { readField, skipString, type ValueSpan } from '../json-scan.js';
 import { decodeStringCapped, forEachElement, forEachMember, scanArray } from './json-array.js';
 
 /** A last message up to this size is JSON.parse'd; a bigger one is read field by field. */

@@ -1,8 +1,8 @@
 // Byte-level reads inside one JSON value for the complexity classifier: counting an array's
 // elements (keeping only the last two spans), walking an object's members or an array's elements
 // in one pass, and decoding a string up to a byte cap. Pure;
-// builds on pipeline/json-scan.ts's primitives and imports nothing else.
-import { JsonScanError, skipString, skipValue, skipWs, type ValueSpan } from '../pipeline/json-scan.js';
+// builds on proxy/json-scan.ts's primitives and imports nothing else.
+import { JsonScanError, skipString, skipValue, skipWs, type ValueSpan } from '../json-scan.js';
 
 const LBRACKET = 0x5b, RBRACKET = 0x5d, LBRACE = 0x7b, RBRACE = 0x7d, QUOTE = 0x22, COLON = 0x3a, COMMA = 0x2c;
 const BACKSLASH = 0x5c, LOWER_U = 0x75;

@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { GatewayError, InvalidRequestError } from '../errors.js';
 import type { GatewayExtension, GatewayInternals, Stage } from '../gateway.js';
 import { AdminUnauthorizedError } from '../control/errors.js';
-import { maxTokensOf } from '../pipeline/json-scan.js';
+import { maxTokensOf } from '../json-scan.js';
 import { createPriceBook, loadBundledPrices, parsePriceOverrides, type ModelPrice, type PriceBook } from '../pricing/index.js';
 import { BudgetExceededError } from '../control/errors.js';
 import { estimateCost, worstCasePrice } from '../control/estimate.js';

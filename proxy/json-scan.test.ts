@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonScanError, readField, scanTopLevel, maxTokensOf, skipString } from './json-scan.js';
-import { createRng as prng } from '../../test/prng.js';
+import { createRng as prng } from '../test/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 
