@@ -556,3 +556,29 @@ function feedSync(chunks: Uint8Array[]) {
   for (const c of chunks) tap.write(c);
   return tap;
 }
+
+test('a JSON message is read from its top-level fields: a large content is skipped, not parsed; a non-object body still parses whole', async () => {
+  const text = 'x"\\'.repeat(200_000);
+  const msg = {
+    id: 'msg_01BIG', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5',
+    content: [{ type: 'text', text }, { type: 'tool_use', id: 'toolu_1', name: 'Read', input: { usage: { output_tokens: 999 } } }],
+    stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 7, output_tokens: 3 },
+  };
+  const body = utf8(JSON.stringify(msg));
+  const report = await feed({ contentType: 'application/json', status: 200 }, randomSplit(body, prng(7)));
+  assert.equal(report.kind, 'message');
+  assert.equal(report.messageId, 'msg_01BIG');
+  assert.equal(report.stopReason, 'tool_use');
+  // The top-level usage, not the nested one inside a tool input.
+  assert.deepEqual(report.usage, { input_tokens: 7, output_tokens: 3 });
+  assert.equal(report.complete, true);
+  assert.equal(report.parseError, null);
+  // Not an object: the fallback parse reads it (nothing to meter), as before.
+  const array = await feed({ contentType: 'application/json', status: 200 }, [utf8('[1, 2]')]);
+  assert.equal(array.kind, 'other');
+  assert.equal(array.complete, true);
+  assert.equal(array.parseError, null);
+  // A read field that is not JSON is a parse error, as a whole-body parse would say.
+  const bad = await feed({ contentType: 'application/json', status: 200 }, [utf8('{"type":"message","usage":{"input_tokens":1,}}')]);
+  assert.match(bad.parseError ?? '', /^invalid JSON body/);
+});

@@ -1,9 +1,11 @@
 // The usage tap: reads a copy of each upstream response chunk and reports what the response cost
 // (usage, model, stop reason, errors). It never alters or delays the bytes and never throws into
-// the data path. Must not import the pipeline, express, the store or pricing.
+// the data path. Must not import the pipeline, express, the store or pricing (the JSON scanner
+// is a leaf module).
 import { Buffer } from 'node:buffer';
 import { createDecodingSink, parseContentEncoding, type ByteSink } from './body-decoder.js';
 import { createSseParser } from './sse-parser.js';
+import { readField, scanTopLevel } from '../json-scan.js';
 
 /** Token usage as Anthropic reports it; the pricing module prices exactly this shape. */
 export interface Usage {
@@ -96,6 +98,23 @@ function str(v: unknown): string | undefined {
 }
 
 type PartialUsage = Partial<Usage>;
+
+/** The top-level fields a JSON response is metered from (message, error envelope, count_tokens). */
+const RESPONSE_FIELDS = ['type', 'id', 'model', 'stop_reason', 'usage', 'error', 'input_tokens'] as const;
+
+/**
+ * Those fields of a JSON response, read out of its bytes: `content` (the bulk of a message) is
+ * skipped, never parsed. Throws when the body is not an object or a read field is not JSON.
+ */
+function responseFields(buf: Buffer): Record<string, unknown> {
+  const fields = scanTopLevel(buf);
+  const out: Record<string, unknown> = {};
+  for (const k of RESPONSE_FIELDS) {
+    const v = readField(buf, fields, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
 
 /**
  * Copies the known usage fields that are present with the right type. Absent and null fields
@@ -289,15 +308,20 @@ export function createUsageTap(opts: UsageTapOptions): UsageTap {
       },
       async end() {
         if (stopped) return;
-        const text = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+        const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         parts = [];
         let body: unknown;
         try {
-          body = JSON.parse(text);
-        } catch (err) {
-          // A body cut off by an abort is expected not to parse; anything else is a real problem.
-          if (!aborted) noteParseError(`invalid JSON body: ${err instanceof Error ? err.message : String(err)}`);
-          return;
+          body = responseFields(buf);
+        } catch {
+          // Not an object whose fields read: the whole parse says what it is, or why it fails.
+          try {
+            body = JSON.parse(buf.toString('utf8'));
+          } catch (err) {
+            // A body cut off by an abort is expected not to parse; anything else is a real problem.
+            if (!aborted) noteParseError(`invalid JSON body: ${err instanceof Error ? err.message : String(err)}`);
+            return;
+          }
         }
         complete = true;
         readJsonBody(body);
