@@ -111,15 +111,24 @@ export function scanTopLevel(buf: Buffer): ReadonlyMap<string, ValueSpan> {
 }
 
 function scan(buf: Buffer): Map<string, ValueSpan> {
-  const out = new Map<string, ValueSpan>();
-  let i = skipWs(buf, 0);
+  const i = skipWs(buf, 0);
   // A UTF-8 byte order mark is not valid JSON for the API either; report it clearly.
   if (buf[i] !== LBRACE) throw new JsonScanError('expected a JSON object', i);
-  i = skipWs(buf, i + 1);
-  if (buf[i] === RBRACE) {
-    if (skipWs(buf, i + 1) !== buf.length) throw new JsonScanError('unexpected data after the object', i + 1);
-    return out;
-  }
+  const { fields, end } = objectFields(buf, i);
+  if (skipWs(buf, end) !== buf.length) throw new JsonScanError('unexpected data after the object', end);
+  return fields;
+}
+
+/**
+ * Key -> value span of each member of the object whose `{` is at `start` (keys decoded; a
+ * repeated key keeps its last value), and the index just past its `}`. Checks the object's own
+ * structure, not the inside of its values.
+ */
+export function objectFields(buf: Buffer, start: number): { fields: Map<string, ValueSpan>; end: number } {
+  if (buf[start] !== LBRACE) throw new JsonScanError('expected an object', start);
+  const fields = new Map<string, ValueSpan>();
+  let i = skipWs(buf, start + 1);
+  if (buf[i] === RBRACE) return { fields, end: i + 1 };
   for (;;) {
     if (buf[i] !== QUOTE) throw new JsonScanError('expected a key', i);
     const keyEnd = skipString(buf, i);
@@ -129,13 +138,10 @@ function scan(buf: Buffer): Map<string, ValueSpan> {
     if (buf[i] !== COLON) throw new JsonScanError('expected ":"', i);
     i = skipWs(buf, i + 1);
     const end = skipValue(buf, i);
-    out.set(key, { start: i, end });
+    fields.set(key, { start: i, end });
     i = skipWs(buf, end);
     if (buf[i] === COMMA) { i = skipWs(buf, i + 1); continue; }
-    if (buf[i] === RBRACE) {
-      if (skipWs(buf, i + 1) !== buf.length) throw new JsonScanError('unexpected data after the object', i + 1);
-      return out;
-    }
+    if (buf[i] === RBRACE) return { fields, end: i + 1 };
     throw new JsonScanError('expected "," or "}"', i);
   }
 }

@@ -13,7 +13,7 @@ export interface StringValue {
 
 // The scanner's primitives are shared with the top-level reader; its error is this module's too.
 export { JsonScanError as JsonSpanError, skipString, skipValue } from '../json-scan.js';
-import { JsonScanError as JsonSpanError, skipString, skipValue, skipWs } from '../json-scan.js';
+import { JsonScanError as JsonSpanError, objectFields, skipString, skipValue, skipWs } from '../json-scan.js';
 
 const LBRACE = 0x7b, RBRACKET = 0x5d, LBRACKET = 0x5b, COMMA = 0x2c, COLON = 0x3a, RBRACE = 0x7d, QUOTE = 0x22, BACKSLASH = 0x5c;
 
@@ -117,24 +117,7 @@ export function lastArrayElements(buf: Buffer, start: number, end: number, n: nu
 
 /** Key -> value span of the object whose `{` is at `start` (keys decoded). */
 export function objectMembers(buf: Buffer, start: number): Map<string, { start: number; end: number }> {
-  if (buf[start] !== LBRACE) throw new JsonSpanError('expected an object', start);
-  const out = new Map<string, { start: number; end: number }>();
-  let i = skipWs(buf, start + 1);
-  if (buf[i] === RBRACE) return out;
-  for (;;) {
-    if (buf[i] !== QUOTE) throw new JsonSpanError('expected a key', i);
-    const keyEnd = skipString(buf, i);
-    const key = decodeString(buf, i, keyEnd);
-    i = skipWs(buf, keyEnd);
-    if (buf[i] !== COLON) throw new JsonSpanError('expected ":"', i);
-    i = skipWs(buf, i + 1);
-    const end = skipValue(buf, i);
-    out.set(key, { start: i, end });
-    i = skipWs(buf, end);
-    if (buf[i] === COMMA) { i = skipWs(buf, i + 1); continue; }
-    if (buf[i] === RBRACE) return out;
-    throw new JsonSpanError('expected "," or "}"', i);
-  }
+  return objectFields(buf, start).fields;
 }
 
 /** The text of the JSON string at [start, end) (quotes included). */
